@@ -1,0 +1,47 @@
+# The front door: `make run` serves the API, `make test` runs every check.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+THREADS ?= 8
+
+.PHONY: run test lint schema migrate superuser clean
+
+# Pick Python 3.12+: pyenv's version from .python-version, then PATH.
+PYTHON_BIN := $(shell ./scripts/find-python)
+
+$(PY):
+	@if [ -z "$(PYTHON_BIN)" ]; then \
+	  echo "No Python 3.12 or newer found: install one (pyenv install 3.12)" \
+	       "or put python3.12 on PATH." >&2; exit 1; fi
+	$(PYTHON_BIN) -m venv $(VENV)
+
+$(STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) -m gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
+	  --workers 1 --threads $(THREADS) --worker-class gthread
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+schema: $(STAMP)
+	$(PY) manage.py export_schema
+
+superuser: migrate
+	$(PY) manage.py createsuperuser
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

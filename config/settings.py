@@ -1,0 +1,144 @@
+"""Django settings, read from the environment.
+
+``DJANGO_ENV`` is ``development`` (the default: DEBUG on, local secrets in
+``var/``) or ``production`` (every secret from the environment). Token and
+session settings are gathered in ``JWT`` and read through
+``users.conf.jwt_settings``.
+"""
+
+from pathlib import Path
+
+from config.env import env_bool, env_int, env_list, env_str, local_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("DJANGO_VAR_DIR", str(BASE_DIR / "var")))
+
+DJANGO_ENV = env_str("DJANGO_ENV", "development")
+DEVELOPMENT = DJANGO_ENV != "production"
+DEBUG = env_bool("DJANGO_DEBUG", DEVELOPMENT)
+
+SECRET_KEY = local_secret("DJANGO_SECRET_KEY", VAR_DIR, allow_create=DEVELOPMENT)
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "strawberry.django",
+    "users",
+    "tasks",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+        "OPTIONS": {
+            # IMMEDIATE takes the write lock at BEGIN, so two refreshes of
+            # one token serialise instead of failing with "locked".
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+    }
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "graphql-auth",
+        # Revocation markers must not be culled before they expire.
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    }
+}
+
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = ["users.backends.UsernameOrEmailBackend"]
+
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
+_VALIDATORS = "django.contrib.auth.password_validation"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"{_VALIDATORS}.UserAttributeSimilarityValidator"},
+    {
+        "NAME": f"{_VALIDATORS}.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {"NAME": f"{_VALIDATORS}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATORS}.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Request bodies larger than this are refused with 413 before parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 100_000)
+
+JWT = {
+    "ALGORITHM": env_str("JWT_ALGORITHM", "HS256"),
+    "SIGNING_KEY": local_secret("JWT_SIGNING_KEY", VAR_DIR, DEVELOPMENT),
+    "ISSUER": env_str("JWT_ISSUER", "graphql-auth"),
+    "AUDIENCE": env_str("JWT_AUDIENCE") or None,
+    "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 15 * 60),
+    "REFRESH_TOKEN_IDLE_LIFETIME": env_int(
+        "JWT_REFRESH_TOKEN_IDLE_LIFETIME", 7 * 24 * 3600
+    ),
+    "SESSION_ABSOLUTE_LIFETIME": env_int(
+        "JWT_SESSION_ABSOLUTE_LIFETIME", 30 * 24 * 3600
+    ),
+    "REFRESH_GRACE_PERIOD": env_int("JWT_REFRESH_GRACE_PERIOD", 15),
+    "LEEWAY": env_int("JWT_LEEWAY", 5),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "users.security": {"handlers": ["console"], "level": "INFO"},
+        "schema.errors": {"handlers": ["console"], "level": "ERROR"},
+    },
+}

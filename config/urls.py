@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from schema import schema
+from schema.view import GraphQLView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("graphql/", csrf_exempt(GraphQLView.as_view(schema=schema))),
+]

@@ -1,0 +1,33 @@
+"""The root schema: Query and Mutation joined from the users and tasks apps."""
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from tasks.mutations import TaskMutation
+from tasks.queries import TaskQuery
+from users.mutations import UserMutation
+from users.queries import UserQuery
+
+
+@strawberry.type
+class Query(UserQuery, TaskQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(UserMutation, TaskMutation):
+    pass
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Errors are logged once, by schema.errors.format_error, which knows
+        # which are expected answers and which are faults.
+        return None
+
+
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+)

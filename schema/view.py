@@ -1,0 +1,52 @@
+"""The /graphql/ view: JSON errors for bad requests, contract codes for all."""
+
+import json
+from typing import Any
+
+from cross_web import HTTPException
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from strawberry.django.views import GraphQLView as StrawberryView
+from strawberry.http import process_result
+
+from schema.context import get_context
+from schema.errors import format_error
+
+
+def error_response(status: int, message: str, code: str) -> JsonResponse:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JsonResponse(body, status=status)
+
+
+class GraphQLView(StrawberryView):
+    """Strawberry's Django view with our context and error contract."""
+
+    def get_context(self, request: HttpRequest, response: HttpResponse) -> Any:
+        return get_context(request, response)
+
+    def parse_http_body(self, request: Any) -> Any:
+        data = super().parse_http_body(request)
+        return data
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object.")
+        if isinstance(parsed, list) and not all(isinstance(i, dict) for i in parsed):
+            raise HTTPException(400, "Each operation must be a JSON object.")
+        return parsed
+
+    def process_result(self, request: HttpRequest, result: Any) -> Any:
+        if result.errors:
+            result.errors = [format_error(error) for error in result.errors]
+        return process_result(result)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.run(request=request)
+        except HTTPException as error:
+            return error_response(error.status_code, error.reason, "BAD_REQUEST")
+        except RequestDataTooBig:
+            return error_response(413, "The request body is too large.", "BAD_REQUEST")
+        except json.JSONDecodeError:
+            return error_response(400, "The request body is not JSON.", "BAD_REQUEST")

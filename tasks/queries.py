@@ -1,0 +1,54 @@
+"""Queries of the tasks app; every queryset is scoped to its caller."""
+
+import strawberry
+from strawberry.types import Info
+
+from schema.errors import NotFound
+from schema.permissions import current_user, requires_perm, signed_in
+from tasks.listing import task_list
+from tasks.models import Task as TaskModel
+from tasks.types import OffsetPaginationInput, Task, TaskFilter, TaskOrder
+
+
+def own_task(info: Info, task_id: strawberry.ID) -> TaskModel:
+    """Return the caller's task; another user's is as missing as no task."""
+    user = current_user(info)
+    try:
+        pk = int(task_id)
+    except (TypeError, ValueError):
+        raise NotFound()
+    task = TaskModel.objects.filter(pk=pk, owner_id=user.pk).first()
+    if task is None:
+        raise NotFound()
+    return task
+
+
+@strawberry.type
+class TaskQuery:
+    @strawberry.field(extensions=signed_in(), description="Your tasks.")
+    def tasks(
+        self,
+        info: Info,
+        filters: TaskFilter | None = None,
+        order: TaskOrder | None = None,
+        pagination: OffsetPaginationInput | None = None,
+    ) -> list[Task]:
+        mine = TaskModel.objects.filter(owner_id=current_user(info).pk)
+        return task_list(mine, filters, order, pagination)
+
+    @strawberry.field(extensions=signed_in(), description="One of your tasks.")
+    def task(self, info: Info, id: strawberry.ID) -> Task:
+        return own_task(info, id)
+
+    @strawberry.field(
+        extensions=requires_perm("tasks.view_task"),
+        description="Every user's tasks (needs the tasks.view_task permission).",
+    )
+    def all_tasks(
+        self,
+        info: Info,
+        filters: TaskFilter | None = None,
+        order: TaskOrder | None = None,
+        pagination: OffsetPaginationInput | None = None,
+    ) -> list[Task]:
+        return task_list(TaskModel.objects.all(), filters, order, pagination)

@@ -1,0 +1,238 @@
+"""Mutations of the users app: sign-up, sign-in, tokens, sessions, profile."""
+
+import strawberry
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from strawberry.types import Info
+
+from schema.errors import InvalidCredentials, NotFound, TokenRevoked
+from schema.permissions import signed_in
+from users import refresh as refresh_tokens
+from users.models import RefreshToken, Session, User
+from users.recent_auth import require_recent_auth
+from users.security_log import security_log
+from users.sessions import (
+    client_ip,
+    is_session_revoked,
+    revoke_sessions,
+    revoke_user_sessions,
+)
+from users.signin import check_credentials, sign_in, token_pair
+from users.tokens import decode_access_token
+from users.types import AuthPayload, TokenInfo, auth_payload
+from users.types import User as UserType
+from users.validation import (
+    email_errors,
+    name_errors,
+    password_errors,
+    raise_if_any,
+    username_errors,
+)
+
+
+@strawberry.input
+class RegisterInput:
+    username: str
+    email: str
+    password: str
+    password_confirm: str | None = strawberry.field(
+        default=None, description="When given, must equal password."
+    )
+    first_name: str = ""
+    last_name: str = ""
+
+
+@strawberry.input
+class UpdateProfileInput:
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+def _fresh_tokens(info: Info, session: Session) -> AuthPayload:
+    """Replace the session's refresh token and issue a new pair."""
+    RefreshToken.objects.filter(session=session, used_at__isnull=True).delete()
+    refresh = refresh_tokens.issue_refresh_token(session)
+    return auth_payload(info, token_pair(session, refresh))
+
+
+def _current_session(info: Info) -> Session:
+    auth = info.context.auth
+    return Session.objects.select_related("user").get(pk=auth.session_id)
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(description="Create an account and sign it in.")
+    def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+        user = User(
+            username=input.username,
+            email=input.email.strip(),
+            first_name=input.first_name,
+            last_name=input.last_name,
+        )
+        errors = {
+            "username": username_errors(input.username),
+            "email": email_errors(user.email),
+            "password": password_errors(input.password, user),
+            **name_errors({"firstName": input.first_name, "lastName": input.last_name}),
+        }
+        if (
+            input.password_confirm is not None
+            and input.password_confirm != input.password
+        ):
+            errors["passwordConfirm"] = ["The two passwords do not match."]
+        raise_if_any(errors)
+
+        user.set_password(input.password)
+        try:
+            with transaction.atomic():
+                user.save()
+                pair = sign_in(info.context.request, user)
+        except IntegrityError:
+            # Two sign-ups raced for one name; the loser gets the usual error.
+            raise_if_any(
+                {
+                    "username": username_errors(input.username),
+                    "email": email_errors(user.email),
+                }
+            )
+            raise
+        security_log.info("registered user=%s", user.pk)
+        return auth_payload(info, pair)
+
+    @strawberry.mutation(description="Sign in with a username or email address.")
+    def token_auth(
+        self, info: Info, username: str, password: str, otp: str | None = None
+    ) -> AuthPayload:
+        request = info.context.request
+        user = check_credentials(request, username, password)
+        return auth_payload(info, sign_in(request, user))
+
+    @strawberry.mutation(
+        description="Exchange a refresh token for a new pair; the old one is spent."
+    )
+    def refresh_token(
+        self, info: Info, refresh_token: str | None = None
+    ) -> AuthPayload:
+        rotation = refresh_tokens.rotate(refresh_token)
+        session = rotation.session
+        security_log.info(
+            "refresh user=%s sid=%s retried=%s ip=%s",
+            session.user_id,
+            session.pk,
+            rotation.retried,
+            client_ip(info.context.request),
+        )
+        return auth_payload(info, token_pair(session, rotation.refresh_token))
+
+    @strawberry.mutation(description="Check an access token and show its claims.")
+    def verify_token(self, token: str) -> TokenInfo:
+        payload = decode_access_token(token)
+        if is_session_revoked(payload["sid"]):
+            raise TokenRevoked()
+        expires_at = timezone.datetime.fromtimestamp(payload["exp"], tz=timezone.UTC)
+        return TokenInfo(token_type="access", expires_at=expires_at, payload=payload)
+
+    @strawberry.mutation(description="Sign this device out.")
+    def revoke_token(self, info: Info, refresh_token: str | None = None) -> bool:
+        row = refresh_tokens.find_token(refresh_token)
+        revoke_sessions(Session.objects.filter(pk=row.session_id), "sign_out")
+        return True
+
+    @strawberry.mutation(
+        extensions=signed_in(), description="Sign one of your devices out."
+    )
+    def revoke_session(self, info: Info, id: strawberry.ID) -> bool:
+        auth = info.context.auth
+        if str(id) != auth.session_id:
+            require_recent_auth(auth.payload)
+        sessions = Session.objects.filter(user_id=auth.user.pk)
+        try:
+            sessions = sessions.filter(pk=id)
+            if not sessions.exists():
+                raise NotFound()
+        except ValueError:
+            raise NotFound()
+        revoke_sessions(sessions, "sign_out")
+        return True
+
+    @strawberry.mutation(
+        extensions=signed_in(),
+        description="Sign every device out; returns how many sessions ended.",
+    )
+    def revoke_all_tokens(self, info: Info) -> int:
+        auth = info.context.auth
+        require_recent_auth(auth.payload)
+        return revoke_user_sessions(auth.user, "sign_out_all")
+
+    @strawberry.mutation(
+        extensions=signed_in(),
+        description="Prove the password again to renew auth_time for this session.",
+    )
+    def reauthenticate(
+        self, info: Info, password: str, otp: str | None = None
+    ) -> AuthPayload:
+        session = _current_session(info)
+        if not session.user.check_password(password):
+            security_log.info(
+                "reauthentication failed user=%s sid=%s", session.user_id, session.pk
+            )
+            raise InvalidCredentials()
+        session.auth_time = timezone.now()
+        session.save(update_fields=["auth_time"])
+        return _fresh_tokens(info, session)
+
+    @strawberry.mutation(
+        extensions=signed_in(),
+        description="Change the password; every other session is signed out.",
+    )
+    def change_password(
+        self, info: Info, old_password: str, new_password: str
+    ) -> AuthPayload:
+        session = _current_session(info)
+        user = session.user
+        if not user.check_password(old_password):
+            raise InvalidCredentials("The current password is not correct.")
+        raise_if_any({"newPassword": password_errors(new_password, user)})
+
+        with transaction.atomic():
+            user.set_password(new_password)
+            user._keep_session_id = session.pk
+            user.save(update_fields=["password"])
+            session.auth_time = timezone.now()
+            session.save(update_fields=["auth_time"])
+            payload = _fresh_tokens(info, session)
+        security_log.info("password changed user=%s sid=%s", user.pk, session.pk)
+        return payload
+
+    @strawberry.mutation(extensions=signed_in(), description="Update your profile.")
+    def update_profile(self, info: Info, input: UpdateProfileInput) -> UserType:
+        auth = info.context.auth
+        user = User.objects.get(pk=auth.user.pk)
+        email = input.email.strip() if input.email is not None else None
+        errors = name_errors(
+            {"firstName": input.first_name, "lastName": input.last_name}
+        )
+        if email is not None and email.lower() != user.email.lower():
+            require_recent_auth(auth.payload)
+            errors["email"] = email_errors(email, exclude_pk=user.pk)
+        raise_if_any(errors)
+
+        changes = {
+            "email": email,
+            "first_name": input.first_name,
+            "last_name": input.last_name,
+        }
+        fields = [name for name, value in changes.items() if value is not None]
+        if not fields:
+            return user
+        for name in fields:
+            setattr(user, name, changes[name])
+        try:
+            with transaction.atomic():
+                user.save(update_fields=fields)
+        except IntegrityError:
+            raise_if_any({"email": ["A user with that email address already exists."]})
+            raise
+        return user

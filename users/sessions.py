@@ -1,0 +1,102 @@
+"""Sessions: start one per sign-in, revoke one or all, and check revocation.
+
+Revocation is written to the database and mirrored in Django's cache, which
+the request path reads, so checking an access token costs no query. The
+cache only has to remember a revoked session for as long as an access token
+of it can still be valid; a process that starts with an empty local cache
+reloads that window from the database once (``load_recent_revocations``).
+"""
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from users.conf import jwt_settings
+from users.models import Session
+from users.security_log import security_log
+
+REVOKED_PREFIX = "auth:revoked-sid:"
+_loaded = threading.Event()
+
+
+def client_ip(request: Any) -> str | None:
+    """Return the client's address (trusted proxies come with rate limits)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _marker_lifetime() -> int:
+    # An access token of a revoked session stays decodable for at most its
+    # lifetime plus the leeway; a minute more covers clock steps.
+    return jwt_settings.ACCESS_TOKEN_LIFETIME + jwt_settings.LEEWAY + 60
+
+
+def mark_revoked(session_ids: Iterable[Any], reason: str) -> None:
+    """Record in the cache that these sessions' access tokens are void."""
+    markers = {f"{REVOKED_PREFIX}{sid}": reason for sid in session_ids}
+    if markers:
+        cache.set_many(markers, timeout=_marker_lifetime())
+
+
+def is_session_revoked(session_id: str) -> bool:
+    """Return whether the session was revoked (a cache read, no query)."""
+    if not _loaded.is_set():
+        load_recent_revocations()
+    return cache.get(f"{REVOKED_PREFIX}{session_id}") is not None
+
+
+def load_recent_revocations() -> None:
+    """Copy revocations recent enough to matter from the database to cache."""
+    since = timezone.now() - timedelta(seconds=_marker_lifetime())
+    rows = Session.objects.filter(revoked_at__gte=since).values_list(
+        "pk", "revoke_reason"
+    )
+    for reason in {r for _, r in rows}:
+        mark_revoked([pk for pk, r in rows if r == reason], reason)
+    _loaded.set()
+
+
+def start_session(user: Any, request: Any, auth_time: datetime | None = None):
+    """Create the session row for a new sign-in on one device."""
+    now = timezone.now()
+    idle = timedelta(seconds=jwt_settings.REFRESH_TOKEN_IDLE_LIFETIME)
+    absolute = now + timedelta(seconds=jwt_settings.SESSION_ABSOLUTE_LIFETIME)
+    return Session.objects.create(
+        user=user,
+        created_at=now,
+        last_used_at=now,
+        auth_time=auth_time or now,
+        idle_expires_at=min(now + idle, absolute),
+        expires_at=absolute,
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
+        ip_address=client_ip(request),
+    )
+
+
+def revoke_sessions(sessions: Any, reason: str) -> int:
+    """Revoke every live session of the queryset; return how many."""
+    live = sessions.filter(revoked_at__isnull=True)
+    rows = list(live.values_list("pk", "user_id"))
+    if not rows:
+        return 0
+    ids = [pk for pk, _ in rows]
+    mark_revoked(ids, reason)
+    count = Session.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoke_reason=reason
+    )
+    for pk, user_id in rows:
+        security_log.info(
+            "session revoked user=%s sid=%s reason=%s", user_id, pk, reason
+        )
+    return count
+
+
+def revoke_user_sessions(user: Any, reason: str, keep: Any = None) -> int:
+    """Revoke all of the user's sessions, except ``keep`` when given."""
+    sessions = Session.objects.filter(user_id=user.pk)
+    if keep is not None:
+        sessions = sessions.exclude(pk=keep)
+    return revoke_sessions(sessions, reason)

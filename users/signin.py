@@ -1,0 +1,66 @@
+"""Sign a user in: a new session, its first refresh token and an access token."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.utils import timezone
+
+from schema.errors import InvalidCredentials
+from users.conf import jwt_settings
+from users.models import Session
+from users.refresh import issue_refresh_token
+from users.security_log import security_log
+from users.sessions import client_ip, start_session
+from users.tokens import issue_access_token
+
+
+@dataclass
+class TokenPair:
+    """What AuthPayload shows: both tokens, their expiry and the user."""
+
+    access_token: str
+    refresh_token: str | None
+    access_expires_at: datetime
+    refresh_expires_at: datetime
+    user: Any
+    session: Session
+
+    @property
+    def expires_in(self) -> int:
+        return jwt_settings.ACCESS_TOKEN_LIFETIME
+
+
+def token_pair(session: Session, refresh_token: str | None) -> TokenPair:
+    """Issue an access token for the session beside the refresh token."""
+    access, access_expires_at = issue_access_token(session.user, session)
+    return TokenPair(
+        access_token=access,
+        refresh_token=refresh_token,
+        access_expires_at=access_expires_at,
+        refresh_expires_at=session.refresh_expires_at,
+        user=session.user,
+        session=session,
+    )
+
+
+def sign_in(request: Any, user: Any) -> TokenPair:
+    """Start a session for an authenticated user and return its tokens."""
+    user.last_login = timezone.now()
+    user.save(update_fields=["last_login"])
+    session = start_session(user, request)
+    refresh = issue_refresh_token(session)
+    security_log.info(
+        "sign-in user=%s sid=%s ip=%s", user.pk, session.pk, client_ip(request)
+    )
+    return token_pair(session, refresh)
+
+
+def check_credentials(request: Any, identifier: str, password: str) -> Any:
+    """Return the active user these credentials name, or raise."""
+    user = authenticate(request, username=identifier, password=password)
+    if user is None:
+        security_log.info("sign-in failed ip=%s", client_ip(request))
+        raise InvalidCredentials()
+    return user

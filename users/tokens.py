@@ -1,0 +1,99 @@
+"""Access tokens: the claims, issuing them and decoding with a pinned algorithm.
+
+An access token is a JWS (RFC 7519) typed ``at+jwt`` (RFC 9068 section 2.1).
+Decoding trusts nothing from the header: the algorithm comes from settings,
+the key from the configured ``kid`` set, and header fields that would point
+at a key elsewhere (``jku``, ``jwk``, ``x5u``, ``x5c``) are refused.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from schema.errors import TokenExpired, TokenInvalid
+from users.conf import jwt_settings
+from users.keys import key_ring
+
+ACCESS_TYPE = "at+jwt"
+RESERVED_CLAIMS = frozenset(
+    {"sub", "exp", "iat", "nbf", "jti", "sid", "token_type", "iss", "aud", "auth_time"}
+)
+FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "crit"})
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "jti", "sid", "token_type"]
+
+
+def _extra_claims(user: Any) -> dict[str, Any]:
+    if not jwt_settings.CLAIMS_HOOK:
+        return {}
+    claims = import_string(jwt_settings.CLAIMS_HOOK)(user) or {}
+    return {k: v for k, v in claims.items() if k not in RESERVED_CLAIMS}
+
+
+def issue_access_token(user: Any, session: Any) -> tuple[str, datetime]:
+    """Return a signed access token for the session and when it expires."""
+    now = timezone.now()
+    lifetime = timedelta(seconds=jwt_settings.ACCESS_TOKEN_LIFETIME)
+    expires_at = min(now + lifetime, session.expires_at)
+    claims = {
+        **_extra_claims(user),
+        "iss": jwt_settings.ISSUER,
+        "sub": str(user.pk),
+        "jti": uuid.uuid4().hex,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+        "token_type": "access",
+        "sid": str(session.pk),
+        "auth_time": int(session.auth_time.timestamp()),
+        "username": user.get_username(),
+        "email": user.email,
+        "is_staff": user.is_staff,
+    }
+    if jwt_settings.AUDIENCE:
+        claims["aud"] = jwt_settings.AUDIENCE
+    ring = key_ring()
+    headers = {"typ": ACCESS_TYPE, "kid": ring.signing_kid}
+    token = jwt.encode(claims, ring.signing_key, ring.algorithm, headers=headers)
+    return token, expires_at
+
+
+def _verifying_key(token: str) -> Any:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        raise TokenInvalid()
+    ring = key_ring()
+    if (
+        header.get("alg") != ring.algorithm
+        or header.get("typ") != ACCESS_TYPE
+        or FORBIDDEN_HEADERS & header.keys()
+        or header.get("kid") not in ring.verifying
+    ):
+        raise TokenInvalid()
+    return ring.verifying[header["kid"]]
+
+
+def decode_access_token(token: str) -> dict[str, Any]:
+    """Verify the token and return its payload, or raise TokenInvalid."""
+    key = _verifying_key(token)
+    audience = jwt_settings.AUDIENCE
+    try:
+        payload = jwt.decode(
+            token,
+            key,
+            algorithms=[jwt_settings.ALGORITHM],
+            issuer=jwt_settings.ISSUER,
+            audience=audience,
+            leeway=jwt_settings.LEEWAY,
+            options={"require": REQUIRED_CLAIMS, "verify_aud": bool(audience)},
+        )
+    except jwt.ExpiredSignatureError:
+        raise TokenExpired()
+    except jwt.PyJWTError:
+        raise TokenInvalid()
+    if payload.get("token_type") != "access" or (not audience and "aud" in payload):
+        raise TokenInvalid()
+    return payload

@@ -1,0 +1,89 @@
+"""GraphQL types of the users app: User, AuthPayload, TokenInfo, Session."""
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+
+@strawberry.type(description="A person with an account.")
+class User:
+    id: strawberry.ID
+    username: str
+    first_name: str
+    last_name: str
+    is_staff: bool
+    date_joined: datetime
+
+    @strawberry.field(description="Shown to the user themselves and to staff only.")
+    def email(self, root: strawberry.Parent[Any], info: Info) -> str | None:
+        # A sign-in answers with its own user before any token is sent.
+        if root.pk == getattr(info.context, "signed_in_user_id", None):
+            return root.email
+        viewer = info.context.auth.user
+        if viewer is not None and (viewer.pk == root.pk or viewer.is_staff):
+            return root.email
+        return None
+
+
+@strawberry.type(description="The tokens of a sign-in and the user they belong to.")
+class AuthPayload:
+    access_token: str
+    refresh_token: str | None = strawberry.field(
+        description="Null when it travels in an httpOnly cookie instead."
+    )
+    token_type: str = strawberry.field(description='Always "Bearer".')
+    expires_in: int = strawberry.field(description="Access token lifetime, seconds.")
+    access_expires_at: datetime
+    refresh_expires_at: datetime = strawberry.field(
+        description="When the refresh token ends unless it is used before."
+    )
+    user: User
+
+
+@strawberry.type(description="A verified access token.")
+class TokenInfo:
+    token_type: str = strawberry.field(description='"access".')
+    expires_at: datetime
+    payload: JSON = strawberry.field(description="The decoded claims.")
+
+
+@strawberry.type(description="One sign-in on one device.")
+class Session:
+    id: strawberry.ID
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime = strawberry.field(
+        description="When the session ends if not used (capped by its absolute end)."
+    )
+    user_agent: str
+    ip_address: str | None
+    current: bool = strawberry.field(description="The session of this request.")
+
+
+def auth_payload(info: Info, pair: Any) -> AuthPayload:
+    """Build the GraphQL payload from a ``users.signin.TokenPair``."""
+    info.context.signed_in_user_id = pair.user.pk
+    return AuthPayload(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type="Bearer",
+        expires_in=pair.expires_in,
+        access_expires_at=pair.access_expires_at,
+        refresh_expires_at=pair.refresh_expires_at,
+        user=pair.user,
+    )
+
+
+def session_type(session: Any, current_sid: str | None) -> Session:
+    return Session(
+        id=strawberry.ID(str(session.pk)),
+        created_at=session.created_at,
+        last_used_at=session.last_used_at,
+        expires_at=session.refresh_expires_at,
+        user_agent=session.user_agent,
+        ip_address=session.ip_address,
+        current=str(session.pk) == current_sid,
+    )
