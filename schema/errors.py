@@ -2,8 +2,9 @@
 
 Resolvers raise an ``ApiError`` subclass; ``format_error`` (applied by the
 view to every result) turns it into a GraphQL error whose ``extensions.code``
-clients key on. Anything else that escapes a resolver is logged with its traceback and answered with a generic
-``INTERNAL_SERVER_ERROR``, so no trace, SQL or secret reaches a client.
+clients key on. Anything else that escapes a resolver is logged with its
+traceback and answered with a generic ``INTERNAL_SERVER_ERROR``, so no
+trace, SQL or secret reaches a client.
 """
 
 import logging
