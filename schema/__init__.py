@@ -1,33 +1,15 @@
-"""The root schema: Query and Mutation joined from the users and tasks apps."""
+"""The GraphQL layer: root schema, context, guards and error formatting.
 
-import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+``from schema import schema`` gives the root schema. It is built on first
+access, so the apps can import ``schema.errors`` without a cycle.
+"""
 
-from tasks.mutations import TaskMutation
-from tasks.queries import TaskQuery
-from users.mutations import UserMutation
-from users.queries import UserQuery
+from typing import Any
 
 
-@strawberry.type
-class Query(UserQuery, TaskQuery):
-    pass
+def __getattr__(name: str) -> Any:
+    if name == "schema":
+        from schema.root import schema
 
-
-@strawberry.type
-class Mutation(UserMutation, TaskMutation):
-    pass
-
-
-class Schema(strawberry.Schema):
-    def process_errors(self, errors, execution_context=None) -> None:
-        # Errors are logged once, by schema.errors.format_error, which knows
-        # which are expected answers and which are faults.
-        return None
-
-
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],
-)
+        return schema
+    raise AttributeError(name)

@@ -110,6 +110,8 @@ def _graphql_error(error: GraphQLError, message: str, extensions: dict) -> Graph
 def format_error(error: GraphQLError) -> GraphQLError:
     """Return the error as clients see it: a contract code, nothing private."""
     original = error.original_error
+    if isinstance(original, GraphQLError):  # variable coercion nests them
+        original = None
     if isinstance(original, ApiError):
         return _graphql_error(error, original.message, original.as_extensions())
     if original is None and error.extensions and "code" in error.extensions:

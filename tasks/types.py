@@ -53,7 +53,10 @@ class TaskFilter:
 
 
 @strawberry.input(
-    description="Sort keys, applied in the order given; newest first by default."
+    description=(
+        "Sort keys; several apply in the order listed here. Newest first when"
+        " none is given."
+    )
 )
 class TaskOrder:
     created_at: Ordering | None = None

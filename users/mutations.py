@@ -1,5 +1,7 @@
 """Mutations of the users app: sign-up, sign-in, tokens, sessions, profile."""
 
+import uuid
+
 import strawberry
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -147,12 +149,12 @@ class UserMutation:
         auth = info.context.auth
         if str(id) != auth.session_id:
             require_recent_auth(auth.payload)
-        sessions = Session.objects.filter(user_id=auth.user.pk)
         try:
-            sessions = sessions.filter(pk=id)
-            if not sessions.exists():
-                raise NotFound()
+            session_id = uuid.UUID(str(id))
         except ValueError:
+            raise NotFound()
+        sessions = Session.objects.filter(user_id=auth.user.pk, pk=session_id)
+        if not sessions.exists():
             raise NotFound()
         revoke_sessions(sessions, "sign_out")
         return True

@@ -64,7 +64,7 @@ def start_session(user: Any, request: Any, auth_time: datetime | None = None):
     now = timezone.now()
     idle = timedelta(seconds=jwt_settings.REFRESH_TOKEN_IDLE_LIFETIME)
     absolute = now + timedelta(seconds=jwt_settings.SESSION_ABSOLUTE_LIFETIME)
-    return Session.objects.create(
+    session = Session.objects.create(
         user=user,
         created_at=now,
         last_used_at=now,
@@ -74,6 +74,18 @@ def start_session(user: Any, request: Any, auth_time: datetime | None = None):
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
         ip_address=client_ip(request),
     )
+    _enforce_session_cap(user)
+    return session
+
+
+def _enforce_session_cap(user: Any) -> None:
+    """Revoke the least recently used live sessions beyond the cap."""
+    cap = jwt_settings.MAX_SESSIONS_PER_USER
+    live = Session.objects.filter(user_id=user.pk).live()
+    excess = live.order_by("-last_used_at", "-created_at")[cap:]
+    excess_ids = list(excess.values_list("pk", flat=True))
+    if excess_ids:
+        revoke_sessions(Session.objects.filter(pk__in=excess_ids), "session_cap")
 
 
 def revoke_sessions(sessions: Any, reason: str) -> int:

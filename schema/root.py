@@ -1,0 +1,40 @@
+"""The root schema: Query and Mutation joined from the users and tasks apps."""
+
+from functools import partial
+
+import strawberry
+from strawberry.extensions import ParserCache, ValidationCache
+
+from tasks.mutations import TaskMutation
+from tasks.queries import TaskQuery
+from users.mutations import UserMutation
+from users.queries import UserQuery
+
+
+@strawberry.type
+class Query(UserQuery, TaskQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(UserMutation, TaskMutation):
+    pass
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors, execution_context=None) -> None:
+        # Errors are logged once, by schema.errors.format_error, which knows
+        # which are expected answers and which are faults.
+        return None
+
+
+schema = Schema(
+    query=Query,
+    mutation=Mutation,
+    # Both caches live at module level, shared by every request: a query text
+    # seen before skips parsing and validation.
+    extensions=[
+        partial(ParserCache, maxsize=256),
+        partial(ValidationCache, maxsize=256),
+    ],
+)
