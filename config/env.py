@@ -52,6 +52,24 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_file_or_str(name: str) -> str:
+    """Return ``NAME``, or the contents of the file ``NAME_FILE`` names."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text()
+    return os.environ.get(name, "")
+
+
+def env_files_or_strs(name: str) -> list[str]:
+    """Return the secrets or keys of ``NAME_FILES`` (comma-separated paths),
+    else of ``NAME`` (several separated by a line holding only ``---``)."""
+    paths = env_list(f"{name}_FILES")
+    if paths:
+        return [Path(path).read_text() for path in paths]
+    raw = os.environ.get(name, "")
+    return [part.strip() for part in raw.split("\n---\n") if part.strip()]
+
+
 def local_secret(name: str, var_dir: Path, allow_create: bool) -> str:
     """Return the secret from the environment, else from ``var_dir/name``.
 

@@ -8,7 +8,15 @@ session settings are gathered in ``JWT`` and read through
 
 from pathlib import Path
 
-from config.env import env_bool, env_int, env_list, env_str, local_secret
+from config.env import (
+    env_bool,
+    env_file_or_str,
+    env_files_or_strs,
+    env_int,
+    env_list,
+    env_str,
+    local_secret,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DJANGO_VAR_DIR", str(BASE_DIR / "var")))
@@ -114,9 +122,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Request bodies larger than this are refused with 413 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 100_000)
 
+JWT_ALGORITHM = env_str("JWT_ALGORITHM", "HS256")
+if JWT_ALGORITHM.startswith("HS"):
+    JWT_SIGNING_KEY = local_secret("JWT_SIGNING_KEY", VAR_DIR, DEVELOPMENT)
+else:  # a PEM private key, from the variable or a file it names
+    JWT_SIGNING_KEY = env_file_or_str("JWT_SIGNING_KEY")
+
 JWT = {
-    "ALGORITHM": env_str("JWT_ALGORITHM", "HS256"),
-    "SIGNING_KEY": local_secret("JWT_SIGNING_KEY", VAR_DIR, DEVELOPMENT),
+    "ALGORITHM": JWT_ALGORITHM,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "VERIFYING_KEYS": env_files_or_strs("JWT_VERIFYING_KEYS"),
     "ISSUER": env_str("JWT_ISSUER", "graphql-auth"),
     "AUDIENCE": env_str("JWT_AUDIENCE") or None,
     "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 15 * 60),

@@ -4,8 +4,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from schema import schema
 from schema.view import GraphQLView
+from users.views import jwks
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("graphql/", csrf_exempt(GraphQLView.as_view(schema=schema))),
+    path(".well-known/jwks.json", jwks, name="jwks"),
 ]

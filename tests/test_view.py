@@ -13,8 +13,16 @@ def post(client, body, content_type="application/json", **headers):
 
 @pytest.mark.parametrize(
     "body",
-    ["{not json", "", "42", '"a string"', "null", "[1, 2]", '{"query": 5}',
-     '{"query": "{ __typename }", "variables": [1]}'],
+    [
+        "{not json",
+        "",
+        "42",
+        '"a string"',
+        "null",
+        "[1, 2]",
+        '{"query": 5}',
+        '{"query": "{ __typename }", "variables": [1]}',
+    ],
 )
 @pytest.mark.django_db
 def test_malformed_body_is_a_400_with_a_json_error(client, body):
@@ -67,8 +75,8 @@ def test_queries_over_get_are_answered(client):
 @pytest.mark.django_db
 def test_mutations_over_get_are_refused(client, user):
     query = (
-        'mutation { tokenAuth(username: "alice", password: "%s") '
-        "{ accessToken } }" % PASSWORD
+        f'mutation {{ tokenAuth(username: "alice", password: "{PASSWORD}") '
+        "{ accessToken } }"
     )
     response = client.get("/graphql/", {"query": query})
 
