@@ -119,6 +119,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Attempt limits on sign-in and other secret checks (users.ratelimit); rates
+# are set in RATE_LIMITS as {"name": (attempts, seconds)} over its defaults.
+RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+RATE_LIMITS: dict = {}
+# Proxies whose X-Forwarded-For is believed (addresses or networks).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
+
 # Request bodies larger than this are refused with 413 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 100_000)
 

@@ -6,11 +6,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 
-class UsernameOrEmailBackend(ModelBackend):
-    """ModelBackend that looks the user up by username or email, ignoring case.
+def find_user(identifier: str) -> Any:
+    """Return the user a username or email names (any case), or None.
 
     Usernames may not contain "@", so an identifier with one is an email.
     """
+    if not identifier:
+        return None
+    lookup = "email__iexact" if "@" in identifier else "username__iexact"
+    return get_user_model()._default_manager.filter(**{lookup: identifier}).first()
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    """ModelBackend that finds the user by username or email, ignoring case."""
 
     def authenticate(
         self,
@@ -21,13 +29,11 @@ class UsernameOrEmailBackend(ModelBackend):
     ) -> Any:
         if not username or password is None:
             return None
-        user_model = get_user_model()
-        lookup = "email__iexact" if "@" in username else "username__iexact"
-        user = user_model._default_manager.filter(**{lookup: username}).first()
+        user = find_user(username)
         if user is None:
             # Run the hasher anyway so an unknown user takes as long as a
             # wrong password, and the answer time reveals nothing.
-            user_model().set_password(password)
+            get_user_model()().set_password(password)
             return None
         if user.check_password(password) and self.user_can_authenticate(user):
             return user

@@ -9,16 +9,13 @@ from strawberry.types import Info
 
 from schema.errors import InvalidCredentials, NotFound, TokenRevoked
 from schema.permissions import signed_in
+from users import ratelimit
 from users import refresh as refresh_tokens
 from users.models import RefreshToken, Session, User
+from users.network import client_ip
 from users.recent_auth import require_recent_auth
 from users.security_log import security_log
-from users.sessions import (
-    client_ip,
-    is_session_revoked,
-    revoke_sessions,
-    revoke_user_sessions,
-)
+from users.sessions import is_session_revoked, revoke_sessions, revoke_user_sessions
 from users.signin import check_credentials, sign_in, token_pair
 from users.tokens import decode_access_token
 from users.types import AuthPayload, TokenInfo, auth_payload
@@ -63,10 +60,23 @@ def _current_session(info: Info) -> Session:
     return Session.objects.select_related("user").get(pk=auth.session_id)
 
 
+def _check_password(session: Session, password: str) -> None:
+    """Check the signed-in user's password, rate limited per user."""
+    subject = f"user:{session.user_id}"
+    ratelimit.hit("password_check_user", subject)
+    if not session.user.check_password(password):
+        security_log.info(
+            "password check failed user=%s sid=%s", session.user_id, session.pk
+        )
+        raise InvalidCredentials("The password is not correct.")
+    ratelimit.forgive("password_check_user", subject)
+
+
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(description="Create an account and sign it in.")
     def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+        ratelimit.hit("register_ip", client_ip(info.context.request))
         user = User(
             username=input.username,
             email=input.email.strip(),
@@ -117,6 +127,7 @@ class UserMutation:
     def refresh_token(
         self, info: Info, refresh_token: str | None = None
     ) -> AuthPayload:
+        ratelimit.hit("refresh_ip", client_ip(info.context.request))
         rotation = refresh_tokens.rotate(refresh_token)
         session = rotation.session
         security_log.info(
@@ -129,7 +140,8 @@ class UserMutation:
         return auth_payload(info, token_pair(session, rotation.refresh_token))
 
     @strawberry.mutation(description="Check an access token and show its claims.")
-    def verify_token(self, token: str) -> TokenInfo:
+    def verify_token(self, info: Info, token: str) -> TokenInfo:
+        ratelimit.hit("token_check_ip", client_ip(info.context.request))
         payload = decode_access_token(token)
         if is_session_revoked(payload["sid"]):
             raise TokenRevoked()
@@ -138,6 +150,7 @@ class UserMutation:
 
     @strawberry.mutation(description="Sign this device out.")
     def revoke_token(self, info: Info, refresh_token: str | None = None) -> bool:
+        ratelimit.hit("token_check_ip", client_ip(info.context.request))
         row = refresh_tokens.find_token(refresh_token)
         revoke_sessions(Session.objects.filter(pk=row.session_id), "sign_out")
         return True
@@ -176,11 +189,7 @@ class UserMutation:
         self, info: Info, password: str, otp: str | None = None
     ) -> AuthPayload:
         session = _current_session(info)
-        if not session.user.check_password(password):
-            security_log.info(
-                "reauthentication failed user=%s sid=%s", session.user_id, session.pk
-            )
-            raise InvalidCredentials()
+        _check_password(session, password)
         session.auth_time = timezone.now()
         session.save(update_fields=["auth_time"])
         return _fresh_tokens(info, session)
@@ -194,8 +203,7 @@ class UserMutation:
     ) -> AuthPayload:
         session = _current_session(info)
         user = session.user
-        if not user.check_password(old_password):
-            raise InvalidCredentials("The current password is not correct.")
+        _check_password(session, old_password)
         raise_if_any({"newPassword": password_errors(new_password, user)})
 
         with transaction.atomic():

@@ -111,7 +111,7 @@ def rotate(raw: str | None) -> Rotation:
 
     with transaction.atomic():
         now = timezone.now()
-        if row.used_at is None and _claim(row, now):
+        if _claim(row, now):
             RefreshToken.objects.create(session=session, token_hash=successor_hash)
             _extend(session, now)
             return Rotation(session, successor)

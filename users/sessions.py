@@ -17,15 +17,11 @@ from django.utils import timezone
 
 from users.conf import jwt_settings
 from users.models import Session
+from users.network import client_ip
 from users.security_log import security_log
 
 REVOKED_PREFIX = "auth:revoked-sid:"
 _loaded = threading.Event()
-
-
-def client_ip(request: Any) -> str | None:
-    """Return the client's address (trusted proxies come with rate limits)."""
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _marker_lifetime() -> int:

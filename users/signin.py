@@ -8,11 +8,14 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from schema.errors import InvalidCredentials
+from users import ratelimit
+from users.backends import find_user
 from users.conf import jwt_settings
 from users.models import Session
+from users.network import client_ip
 from users.refresh import issue_refresh_token
 from users.security_log import security_log
-from users.sessions import client_ip, start_session
+from users.sessions import start_session
 from users.tokens import issue_access_token
 
 
@@ -57,10 +60,29 @@ def sign_in(request: Any, user: Any) -> TokenPair:
     return token_pair(session, refresh)
 
 
+def account_subject(identifier: str) -> str:
+    """Name the account an attempt is against, for its rate limit.
+
+    A known user is named by id, so switching between username and email
+    does not double an attacker's budget.
+    """
+    user = find_user(identifier)
+    return f"user:{user.pk}" if user else f"name:{identifier.strip().lower()}"
+
+
 def check_credentials(request: Any, identifier: str, password: str) -> Any:
-    """Return the active user these credentials name, or raise."""
+    """Return the active user these credentials name, or raise.
+
+    Past a rate limit the password is not even checked.
+    """
+    ip = client_ip(request)
+    ratelimit.hit("sign_in_ip", ip)
+    subject = account_subject(identifier)
+    ratelimit.hit("sign_in_account", subject)
+
     user = authenticate(request, username=identifier, password=password)
     if user is None:
-        security_log.info("sign-in failed ip=%s", client_ip(request))
+        security_log.info("sign-in failed ip=%s", ip)
         raise InvalidCredentials()
+    ratelimit.forgive("sign_in_account", subject)
     return user
