@@ -126,6 +126,13 @@ RATE_LIMITS: dict = {}
 # Proxies whose X-Forwarded-For is believed (addresses or networks).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
+# GraphQL: the explorer, introspection and document limits (schema.limits).
+GRAPHIQL_ENABLED = env_bool("GRAPHIQL_ENABLED", DEVELOPMENT)
+GRAPHQL_INTROSPECTION = env_bool("GRAPHQL_INTROSPECTION", DEVELOPMENT)
+GRAPHQL_MAX_DEPTH = env_int("GRAPHQL_MAX_DEPTH", 10)
+GRAPHQL_MAX_ALIASES = env_int("GRAPHQL_MAX_ALIASES", 15)
+GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
+
 # Request bodies larger than this are refused with 413 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 100_000)
 

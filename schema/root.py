@@ -3,8 +3,10 @@
 from functools import partial
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from django.conf import settings
+from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
 
+from schema.limits import DocumentSizeLimit, QueryShapeLimits
 from tasks.mutations import TaskMutation
 from tasks.queries import TaskQuery
 from users.mutations import UserMutation
@@ -28,13 +30,21 @@ class Schema(strawberry.Schema):
         return None
 
 
-schema = Schema(
-    query=Query,
-    mutation=Mutation,
-    # Both caches live at module level, shared by every request: a query text
-    # seen before skips parsing and validation.
-    extensions=[
+def build_schema(introspection: bool | None = None) -> Schema:
+    """Build the schema; introspection follows GRAPHQL_INTROSPECTION."""
+    if introspection is None:
+        introspection = getattr(settings, "GRAPHQL_INTROSPECTION", True)
+    extensions = [
+        DocumentSizeLimit,
+        QueryShapeLimits,
+        # Both caches live at module level, shared by every request: a query
+        # text seen before skips parsing and validation.
         partial(ParserCache, maxsize=256),
         partial(ValidationCache, maxsize=256),
-    ],
-)
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+schema = build_schema()

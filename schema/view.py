@@ -4,6 +4,7 @@ import json
 from typing import Any
 
 from cross_web import HTTPException
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from strawberry.django.views import GraphQLView as StrawberryView
@@ -24,9 +25,10 @@ class GraphQLView(StrawberryView):
     def get_context(self, request: HttpRequest, response: HttpResponse) -> Any:
         return get_context(request, response)
 
-    def parse_http_body(self, request: Any) -> Any:
-        data = super().parse_http_body(request)
-        return data
+    def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
+        if not settings.GRAPHIQL_ENABLED:
+            return error_response(404, "GraphiQL is switched off.", "NOT_FOUND")
+        return super().render_graphql_ide(request)
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
