@@ -44,7 +44,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.RequireHttps",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -156,8 +158,61 @@ JWT = {
         "JWT_SESSION_ABSOLUTE_LIFETIME", 30 * 24 * 3600
     ),
     "REFRESH_GRACE_PERIOD": env_int("JWT_REFRESH_GRACE_PERIOD", 15),
+    "REFRESH_TOKEN_COOKIE": env_bool("JWT_REFRESH_TOKEN_COOKIE", False),
+    # __Host- cookies must be Secure; plain-HTTP development uses a plain name.
+    "REFRESH_COOKIE_NAME": env_str(
+        "JWT_REFRESH_COOKIE_NAME",
+        "refresh_token" if DEVELOPMENT else "__Host-refresh_token",
+    ),
+    "REFRESH_COOKIE_SECURE": env_bool("JWT_REFRESH_COOKIE_SECURE", not DEVELOPMENT),
+    "REFRESH_COOKIE_SAMESITE": env_str("JWT_REFRESH_COOKIE_SAMESITE", "Strict"),
     "LEEWAY": env_int("JWT_LEEWAY", 5),
 }
+
+# Browsers and transport security. Outside development every request must
+# arrive over HTTPS (directly, or through a proxy that says so in
+# SECURE_PROXY_SSL_HEADER); plain HTTP is refused, never redirected, so a
+# token sent in the clear is not also answered.
+REQUIRE_HTTPS = env_bool("REQUIRE_HTTPS", not DEVELOPMENT)
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 0 if DEVELOPMENT else 31_536_000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEVELOPMENT
+SECURE_HSTS_PRELOAD = not DEVELOPMENT
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = not DEVELOPMENT
+CSRF_COOKIE_SECURE = not DEVELOPMENT
+SESSION_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The redirect check (W008) is answered by REQUIRE_HTTPS, which refuses.
+SILENCED_SYSTEM_CHECKS = ["security.W008"]
+
+SECURE_CSP = {
+    "default-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "form-action": ["'self'"],
+    # The admin's own pages and assets.
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+}
+GRAPHIQL_CDN = "https://unpkg.com"
+GRAPHIQL_CSP = {
+    **SECURE_CSP,
+    "script-src": ["'self'", "'unsafe-inline'", GRAPHIQL_CDN],
+    "style-src": ["'self'", "'unsafe-inline'", GRAPHIQL_CDN],
+    "font-src": ["'self'", "data:", GRAPHIQL_CDN],
+}
+
+# Cross-origin browsers: only listed origins, and credentials (the refresh
+# cookie) only for them.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS")
+CORS_ALLOW_CREDENTIALS = env_bool("CORS_ALLOW_CREDENTIALS", False)
+CORS_URLS_REGEX = r"^/(graphql|csrf)/$"
 
 LOGGING = {
     "version": 1,

@@ -11,12 +11,15 @@ from strawberry.django.views import GraphQLView as StrawberryView
 from strawberry.http import process_result
 
 from schema.context import get_context
+from schema.csrf import csrf_failure
 from schema.errors import format_error
 
 
 def error_response(status: int, message: str, code: str) -> JsonResponse:
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JsonResponse(body, status=status)
+    response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 class GraphQLView(StrawberryView):
@@ -28,7 +31,11 @@ class GraphQLView(StrawberryView):
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
         if not settings.GRAPHIQL_ENABLED:
             return error_response(404, "GraphiQL is switched off.", "NOT_FOUND")
-        return super().render_graphql_ide(request)
+        response = super().render_graphql_ide(request)
+        # GraphiQL loads its scripts and styles from a CDN and runs one inline
+        # script; the API's own answers keep the strict default policy.
+        response._csp_config = settings.GRAPHIQL_CSP
+        return response
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
@@ -44,11 +51,18 @@ class GraphQLView(StrawberryView):
         return process_result(result)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        rejection = csrf_failure(request)
+        if rejection is not None:
+            return rejection
         try:
-            return self.run(request=request)
+            response = self.run(request=request)
         except HTTPException as error:
             return error_response(error.status_code, error.reason, "BAD_REQUEST")
         except RequestDataTooBig:
             return error_response(413, "The request body is too large.", "BAD_REQUEST")
         except json.JSONDecodeError:
             return error_response(400, "The request body is not JSON.", "BAD_REQUEST")
+        if response.get("Content-Type", "").startswith("application/json"):
+            # Answers may carry tokens: no cache, shared or private, keeps them.
+            response["Cache-Control"] = "no-store"
+        return response

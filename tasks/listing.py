@@ -1,6 +1,8 @@
 """Turn the GraphQL filter, order and page arguments into a queryset."""
 
-from django.db.models import Q, QuerySet
+import re
+
+from django.db.models import F, Q, QuerySet
 
 from schema.errors import BadUserInput
 from tasks.types import OffsetPaginationInput, Ordering, TaskFilter, TaskOrder
@@ -26,8 +28,10 @@ def apply_filters(tasks: QuerySet, filters: TaskFilter | None) -> QuerySet:
     if filters.search:
         if len(filters.search) > MAX_SEARCH_LENGTH:
             raise BadUserInput({"search": [f"At most {MAX_SEARCH_LENGTH} characters."]})
-        words = Q(title__icontains=filters.search)
-        tasks = tasks.filter(words | Q(description__icontains=filters.search))
+        # A regex of the escaped text, not icontains: SQLite's LIKE ignores
+        # case only for ASCII, so "zürich" would miss "ZÜRICH".
+        text = re.escape(filters.search)
+        tasks = tasks.filter(Q(title__iregex=text) | Q(description__iregex=text))
     if filters.due_before is not None:
         tasks = tasks.filter(due_date__lte=filters.due_before)
     if filters.due_after is not None:
@@ -39,8 +43,12 @@ def apply_order(tasks: QuerySet, order: TaskOrder | None) -> QuerySet:
     keys = []
     for name, column in ORDER_FIELDS.items():
         direction = getattr(order, name, None) if order else None
-        if direction is not None:
-            keys.append(column if direction == Ordering.ASC else f"-{column}")
+        # Tasks without a due date come last either way; left to itself the
+        # database decides, and SQLite and PostgreSQL decide differently.
+        if direction == Ordering.ASC:
+            keys.append(F(column).asc(nulls_last=True))
+        elif direction == Ordering.DESC:
+            keys.append(F(column).desc(nulls_last=True))
     if not keys:
         keys = ["-created_at"]
     # The primary key breaks ties, so pages never overlap or skip.

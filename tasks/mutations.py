@@ -15,7 +15,9 @@ DESCRIPTION_MAX = 10_000
 
 def _check_text(title: str | None, description: str | None) -> None:
     errors = {}
-    if title is not None and not title.strip():
+    # The title is stored trimmed, so its trimmed length is what must fit.
+    title = title.strip() if title is not None else None
+    if title is not None and not title:
         errors["title"] = ["This field may not be blank."]
     elif title is not None and len(title) > TITLE_MAX:
         errors["title"] = [f"At most {TITLE_MAX} characters."]

@@ -13,11 +13,12 @@ from tasks.types import OffsetPaginationInput, Task, TaskFilter, TaskOrder
 def own_task(info: Info, task_id: strawberry.ID) -> TaskModel:
     """Return the caller's task; another user's is as missing as no task."""
     user = current_user(info)
-    try:
-        pk = int(task_id)
-    except (TypeError, ValueError):
+    # Only the canonical spelling names a task: int() would also take "+7",
+    # " 7", "07" or non-ASCII digits as 7, giving one task many ids.
+    if not (task_id.isascii() and task_id.isdigit()) or task_id != str(int(task_id)):
         raise NotFound()
-    task = TaskModel.objects.filter(pk=pk, owner_id=user.pk).first()
+    mine = TaskModel.objects.select_related("owner").filter(owner_id=user.pk)
+    task = mine.filter(pk=int(task_id)).first()
     if task is None:
         raise NotFound()
     return task

@@ -42,7 +42,8 @@ class TaskFilter:
     status: TaskStatus | None = None
     priority: TaskPriority | None = None
     search: str | None = strawberry.field(
-        default=None, description="Words in the title or description, any case."
+        default=None,
+        description="Text found in the title or description, in any letter case.",
     )
     due_before: date | None = strawberry.field(
         default=None, description="Due on or before this day."
@@ -60,8 +61,12 @@ class TaskFilter:
 )
 class TaskOrder:
     created_at: Ordering | None = None
-    due_date: Ordering | None = None
-    priority: Ordering | None = None
+    due_date: Ordering | None = strawberry.field(
+        default=None, description="Tasks without a due date come last either way."
+    )
+    priority: Ordering | None = strawberry.field(
+        default=None, description="By importance: LOW, MEDIUM, HIGH."
+    )
     title: Ordering | None = None
 
 

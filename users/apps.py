@@ -6,7 +6,7 @@ class UsersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from users import signals  # noqa: F401  (connects the receivers)
+        from users import checks, signals  # noqa: F401  (registers them)
         from users.conf import jwt_settings
 
         jwt_settings.check()

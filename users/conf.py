@@ -43,6 +43,14 @@ DEFAULTS: dict[str, Setting] = {
     "MAX_SESSIONS_PER_USER": Setting(
         50, "Signing in past this revokes the least recently used session."
     ),
+    "REFRESH_TOKEN_COOKIE": Setting(
+        False, "Send refresh tokens in an httpOnly cookie, not the body."
+    ),
+    "REFRESH_COOKIE_NAME": Setting(
+        "__Host-refresh_token", "Cookie name; __Host- pins it to this host."
+    ),
+    "REFRESH_COOKIE_SECURE": Setting(True, "Mark the cookie Secure (HTTPS)."),
+    "REFRESH_COOKIE_SAMESITE": Setting("Strict", "SameSite: Strict, Lax or None."),
     "CLAIMS_HOOK": Setting(
         None, "Dotted path of a function(user) -> dict of extra claims."
     ),

@@ -9,7 +9,7 @@ from strawberry.types import Info
 
 from schema.errors import InvalidCredentials, NotFound, TokenRevoked
 from schema.permissions import signed_in
-from users import ratelimit
+from users import cookies, ratelimit
 from users import refresh as refresh_tokens
 from users.models import RefreshToken, Session, User
 from users.network import client_ip
@@ -127,15 +127,17 @@ class UserMutation:
     def refresh_token(
         self, info: Info, refresh_token: str | None = None
     ) -> AuthPayload:
-        ratelimit.hit("refresh_ip", client_ip(info.context.request))
-        rotation = refresh_tokens.rotate(refresh_token)
+        request = info.context.request
+        ip = client_ip(request)
+        ratelimit.hit("refresh_ip", ip)
+        rotation = refresh_tokens.rotate(cookies.read(request, refresh_token))
         session = rotation.session
         security_log.info(
             "refresh user=%s sid=%s retried=%s ip=%s",
             session.user_id,
             session.pk,
             rotation.retried,
-            client_ip(info.context.request),
+            ip,
         )
         return auth_payload(info, token_pair(session, rotation.refresh_token))
 
@@ -150,9 +152,11 @@ class UserMutation:
 
     @strawberry.mutation(description="Sign this device out.")
     def revoke_token(self, info: Info, refresh_token: str | None = None) -> bool:
-        ratelimit.hit("token_check_ip", client_ip(info.context.request))
-        row = refresh_tokens.find_token(refresh_token)
+        request = info.context.request
+        ratelimit.hit("token_check_ip", client_ip(request))
+        row = refresh_tokens.find_token(cookies.read(request, refresh_token))
         revoke_sessions(Session.objects.filter(pk=row.session_id), "sign_out")
+        cookies.clear(info.context.response)
         return True
 
     @strawberry.mutation(
@@ -170,6 +174,8 @@ class UserMutation:
         if not sessions.exists():
             raise NotFound()
         revoke_sessions(sessions, "sign_out")
+        if str(session_id) == auth.session_id:
+            cookies.clear(info.context.response)
         return True
 
     @strawberry.mutation(
@@ -179,6 +185,7 @@ class UserMutation:
     def revoke_all_tokens(self, info: Info) -> int:
         auth = info.context.auth
         require_recent_auth(auth.payload)
+        cookies.clear(info.context.response)
         return revoke_user_sessions(auth.user, "sign_out_all")
 
     @strawberry.mutation(

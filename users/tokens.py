@@ -94,6 +94,19 @@ def decode_access_token(token: str) -> dict[str, Any]:
         raise TokenExpired()
     except jwt.PyJWTError:
         raise TokenInvalid()
-    if payload.get("token_type") != "access" or (not audience and "aud" in payload):
+    if not _is_access_payload(payload) or (not audience and "aud" in payload):
         raise TokenInvalid()
     return payload
+
+
+def _is_access_payload(payload: dict[str, Any]) -> bool:
+    # A token signed with a configured key may still not be shaped as
+    # issue_access_token shapes it (an older release, another issuer sharing
+    # the key); refuse it here rather than fail later inside a request.
+    return (
+        payload.get("token_type") == "access"
+        and payload["sub"].isdecimal()
+        and isinstance(payload["sid"], str)
+        and isinstance(payload.get("username"), str)
+        and isinstance(payload.get("auth_time"), int)
+    )

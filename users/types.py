@@ -7,6 +7,8 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from users import cookies
+
 
 @strawberry.type(description="A person with an account.")
 class User:
@@ -66,9 +68,12 @@ class Session:
 def auth_payload(info: Info, pair: Any) -> AuthPayload:
     """Build the GraphQL payload from a ``users.signin.TokenPair``."""
     info.context.signed_in_user_id = pair.user.pk
+    refresh = cookies.deliver(
+        info.context.response, pair.refresh_token, pair.refresh_expires_at
+    )
     return AuthPayload(
         access_token=pair.access_token,
-        refresh_token=pair.refresh_token,
+        refresh_token=refresh,
         token_type="Bearer",
         expires_in=pair.expires_in,
         access_expires_at=pair.access_expires_at,

@@ -1,0 +1,83 @@
+"""Startup checks for unsafe settings (Django's system checks framework).
+
+Each is an Error outside development, so ``manage.py`` commands and the
+WSGI/ASGI entry points refuse to start and name the setting to fix.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+from django.core.exceptions import ImproperlyConfigured
+
+from users.conf import jwt_settings
+from users.keys import HMAC_ALGORITHMS, key_ring
+
+TAG = "graphql_auth"
+
+
+def _signing_key_errors() -> list[Error]:
+    try:
+        key_ring()
+    except ImproperlyConfigured as error:
+        return [Error(str(error), hint="Fix JWT_SIGNING_KEY.", id="users.E001")]
+    if (
+        jwt_settings.ALGORITHM in HMAC_ALGORITHMS
+        and jwt_settings.SIGNING_KEY == settings.SECRET_KEY
+    ):
+        return [
+            Error(
+                "JWT_SIGNING_KEY must not be Django's SECRET_KEY.",
+                hint="Generate one: manage.py generate_signing_key.",
+                id="users.E002",
+            )
+        ]
+    return []
+
+
+def _cookie_errors() -> list[Error]:
+    if not jwt_settings.REFRESH_TOKEN_COOKIE or jwt_settings.REFRESH_COOKIE_SECURE:
+        return []
+    return [
+        Error(
+            "The refresh token cookie must be Secure outside development.",
+            hint="Set JWT_REFRESH_COOKIE_SECURE=1 (and serve over HTTPS).",
+            id="users.E003",
+        )
+    ]
+
+
+def _cors_errors() -> list[Error]:
+    wildcard = getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False) or "*" in getattr(
+        settings, "CORS_ALLOWED_ORIGINS", []
+    )
+    if wildcard and getattr(settings, "CORS_ALLOW_CREDENTIALS", False):
+        return [
+            Error(
+                "CORS allows every origin together with credentials.",
+                hint="List the origins in CORS_ALLOWED_ORIGINS instead.",
+                id="users.E004",
+            )
+        ]
+    return []
+
+
+def _debug_errors() -> list[Error]:
+    if not settings.DEBUG:
+        return []
+    return [
+        Error(
+            "DEBUG is on outside development.",
+            hint="Unset DJANGO_DEBUG.",
+            id="users.E005",
+        )
+    ]
+
+
+@register(Tags.security, TAG)
+def check_safe_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Refuse a short or shared signing secret, insecure cookies, open CORS."""
+    errors = _cors_errors()
+    if getattr(settings, "DEVELOPMENT", True):
+        return errors
+    return errors + _signing_key_errors() + _cookie_errors() + _debug_errors()
