@@ -88,13 +88,23 @@ DATABASES = {
     }
 }
 
+# "default" holds session revocation markers. Files are shared by every
+# process on the machine (server workers, manage.py, the admin), so a
+# revocation anywhere is seen at once; a miss costs one failed open().
+# "ratelimit" holds attempt counters, which need atomic increments: process
+# memory here, so several worker processes need a shared cache (Redis).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "graphql-auth",
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
         # Revocation markers must not be culled before they expire.
         "OPTIONS": {"MAX_ENTRIES": 1_000_000},
-    }
+    },
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "graphql-auth-ratelimit",
+        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+    },
 }
 
 AUTH_USER_MODEL = "users.User"

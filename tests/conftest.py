@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import Client
 
 from users.models import User
@@ -13,13 +13,26 @@ from users.models import User
 PASSWORD = "correct horse battery staple"
 
 
+LOCAL_CACHES = {
+    alias: {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": f"test-{alias}",
+    }
+    for alias in ("default", "ratelimit")
+}
+
+
 @pytest.fixture(autouse=True)
 def _fast_hasher_and_clean_cache(settings):
     # MD5 keeps the suite fast; the production hasher is Django's default.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()
+    # Tests keep their cache in memory, away from a developer's var/cache.
+    settings.CACHES = LOCAL_CACHES
+    for alias in LOCAL_CACHES:
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in LOCAL_CACHES:
+        caches[alias].clear()
 
 
 class GraphQLResponse:

@@ -1,8 +1,8 @@
 """Attempt limits for operations that check a secret, counted in the cache.
 
 Each call of ``hit`` is one attempt, so a document with many aliases or a
-batch of operations counts every one. Counters are fixed windows in
-Django's cache, shared by every app server that shares the cache. If the
+batch of operations counts every one. Counters are fixed windows in the
+"ratelimit" cache, shared by every app server that shares that cache. If the
 cache fails, limiting goes on in this process's memory and an error is
 logged, rather than silently letting every attempt through.
 """
@@ -14,13 +14,15 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.utils.connection import ConnectionProxy
 
 from schema.errors import RateLimited
 from users.security_log import security_log
 
 logger = logging.getLogger("users.ratelimit")
+cache = ConnectionProxy(caches, "ratelimit")
 _fallback = LocMemCache("ratelimit-fallback", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
 
