@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from users.models import Session, User
+from users.network import client_ip
 from users.sessions import revoke_sessions
 
 
@@ -14,7 +15,7 @@ class AccountAdmin(UserAdmin):
 
 @admin.action(description="Revoke the selected sessions")
 def revoke_selected(modeladmin, request, queryset) -> None:
-    count = revoke_sessions(queryset, "admin")
+    count = revoke_sessions(queryset, "admin", client_ip(request))
     modeladmin.message_user(request, f"{count} session(s) revoked.")
 
 

@@ -130,7 +130,7 @@ class UserMutation:
         request = info.context.request
         ip = client_ip(request)
         ratelimit.hit("refresh_ip", ip)
-        rotation = refresh_tokens.rotate(cookies.read(request, refresh_token))
+        rotation = refresh_tokens.rotate(cookies.read(request, refresh_token), ip)
         session = rotation.session
         security_log.info(
             "refresh user=%s sid=%s retried=%s ip=%s",
@@ -155,7 +155,9 @@ class UserMutation:
         request = info.context.request
         ratelimit.hit("token_check_ip", client_ip(request))
         row = refresh_tokens.find_token(cookies.read(request, refresh_token))
-        revoke_sessions(Session.objects.filter(pk=row.session_id), "sign_out")
+        revoke_sessions(
+            Session.objects.filter(pk=row.session_id), "sign_out", client_ip(request)
+        )
         cookies.clear(info.context.response)
         return True
 
@@ -173,7 +175,7 @@ class UserMutation:
         sessions = Session.objects.filter(user_id=auth.user.pk, pk=session_id)
         if not sessions.exists():
             raise NotFound()
-        revoke_sessions(sessions, "sign_out")
+        revoke_sessions(sessions, "sign_out", client_ip(info.context.request))
         if str(session_id) == auth.session_id:
             cookies.clear(info.context.response)
         return True
@@ -186,7 +188,8 @@ class UserMutation:
         auth = info.context.auth
         require_recent_auth(auth.payload)
         cookies.clear(info.context.response)
-        return revoke_user_sessions(auth.user, "sign_out_all")
+        ip = client_ip(info.context.request)
+        return revoke_user_sessions(auth.user, "sign_out_all", ip=ip)
 
     @strawberry.mutation(
         extensions=signed_in(),

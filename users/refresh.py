@@ -101,8 +101,11 @@ def _extend(session: Session, now) -> None:
     session.save(update_fields=["last_used_at", "idle_expires_at"])
 
 
-def rotate(raw: str | None) -> Rotation:
-    """Use a refresh token: return its successor, or raise on reuse."""
+def rotate(raw: str | None, ip: str | None = None) -> Rotation:
+    """Use a refresh token: return its successor, or raise on reuse.
+
+    ``ip`` is the client's address, for the security log.
+    """
     row = find_token(raw)
     session = row.session
     check_session(session)
@@ -118,9 +121,9 @@ def rotate(raw: str | None) -> Rotation:
         row.refresh_from_db(fields=["used_at"])
         if _retry_allowed(row, successor_hash, now):
             return Rotation(session, successor, retried=True)
-        revoke_sessions(Session.objects.filter(pk=session.pk), "reuse")
+        revoke_sessions(Session.objects.filter(pk=session.pk), "reuse", ip)
 
     security_log.warning(
-        "refresh token reuse user=%s sid=%s", session.user_id, session.pk
+        "refresh token reuse user=%s sid=%s ip=%s", session.user_id, session.pk, ip
     )
     raise TokenReused()

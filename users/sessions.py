@@ -84,8 +84,11 @@ def _enforce_session_cap(user: Any) -> None:
         revoke_sessions(Session.objects.filter(pk__in=excess_ids), "session_cap")
 
 
-def revoke_sessions(sessions: Any, reason: str) -> int:
-    """Revoke every live session of the queryset; return how many."""
+def revoke_sessions(sessions: Any, reason: str, ip: str | None = None) -> int:
+    """Revoke every live session of the queryset; return how many.
+
+    ``ip`` is the address of the client that asked, for the security log.
+    """
     live = sessions.filter(revoked_at__isnull=True)
     rows = list(live.values_list("pk", "user_id"))
     if not rows:
@@ -97,14 +100,16 @@ def revoke_sessions(sessions: Any, reason: str) -> int:
     )
     for pk, user_id in rows:
         security_log.info(
-            "session revoked user=%s sid=%s reason=%s", user_id, pk, reason
+            "session revoked user=%s sid=%s reason=%s ip=%s", user_id, pk, reason, ip
         )
     return count
 
 
-def revoke_user_sessions(user: Any, reason: str, keep: Any = None) -> int:
+def revoke_user_sessions(
+    user: Any, reason: str, keep: Any = None, ip: str | None = None
+) -> int:
     """Revoke all of the user's sessions, except ``keep`` when given."""
     sessions = Session.objects.filter(user_id=user.pk)
     if keep is not None:
         sessions = sessions.exclude(pk=keep)
-    return revoke_sessions(sessions, reason)
+    return revoke_sessions(sessions, reason, ip)
