@@ -56,6 +56,21 @@ class InvalidCredentials(ApiError):
     message = "The username or password is not correct."
 
 
+class OtpRequired(ApiError):
+    code = "OTP_REQUIRED"
+    message = "Enter the code from your authenticator app."
+
+
+class OtpInvalid(ApiError):
+    code = "OTP_INVALID"
+    message = "The code is not correct."
+
+
+class EmailNotVerified(ApiError):
+    code = "EMAIL_NOT_VERIFIED"
+    message = "Confirm your email address first; we sent you a link."
+
+
 class NotFound(ApiError):
     code = "NOT_FOUND"
     message = "Not found."

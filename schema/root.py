@@ -9,6 +9,7 @@ from strawberry.extensions import DisableIntrospection, ParserCache, ValidationC
 from schema.limits import DocumentSizeLimit, QueryShapeLimits
 from tasks.mutations import TaskMutation
 from tasks.queries import TaskQuery
+from users.account_mutations import AccountMutation
 from users.mutations import UserMutation
 from users.queries import UserQuery
 
@@ -19,7 +20,7 @@ class Query(UserQuery, TaskQuery):
 
 
 @strawberry.type
-class Mutation(UserMutation, TaskMutation):
+class Mutation(UserMutation, AccountMutation, TaskMutation):
     pass
 
 

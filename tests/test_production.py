@@ -26,6 +26,8 @@ def production_env(tmp_path, **overrides) -> dict:
         DJANGO_SECRET_KEY="k" * 20 + "Zq8_vT3-mW0pLx7YbN2cRj5sHd9fKa4uGe6",
         JWT_SIGNING_KEY="s" * 10 + "Hw2_pQ9-zX4cVb7NmL1kJg5fDs8aYt3rEu6",
         DJANGO_ALLOWED_HOSTS="api.example.com",
+        EMAIL_HOST="smtp.example.com",
+        SITE_URL="https://app.example.com",
         DJANGO_VAR_DIR=str(tmp_path),
     )
     env.update(overrides)

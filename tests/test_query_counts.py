@@ -47,11 +47,11 @@ def test_refresh_costs_four_statements(gql, tokens, statements):
     assert kinds == ["SELECT", "UPDATE", "INSERT", "UPDATE"]
 
 
-def test_sign_in_costs_six_statements(gql, user, statements):
+def test_sign_in_costs_seven_statements(gql, user, statements):
     with statements:
         result = gql(TOKEN_AUTH, {"username": "alice", "password": PASSWORD})
 
     assert result.data["tokenAuth"]["accessToken"]
-    # The account for its rate limit, the backend's lookup, last_login, the
-    # session, the live sessions over the cap, the refresh token.
-    assert len(statements.sql) == 6
+    # The account for its rate limit, the backend's lookup, the TOTP device,
+    # last_login, the session, the live sessions over the cap, the refresh token.
+    assert len(statements.sql) == 7

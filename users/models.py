@@ -1,4 +1,5 @@
-"""The user, the session (one sign-in on one device) and its refresh tokens."""
+"""The user, the session (one sign-in on one device), its refresh tokens, and
+the recovery codes of two-factor sign-in."""
 
 import uuid
 from datetime import datetime
@@ -13,6 +14,9 @@ class User(AbstractUser):
     """A person who signs in; username and email are unique in any case."""
 
     email = models.EmailField("email address")
+    email_verified = models.BooleanField(
+        default=False, help_text="The owner proved they receive mail at it."
+    )
 
     objects = UserManager()
 
@@ -97,3 +101,19 @@ class RefreshToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.session_id}@{self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code that stands in for a TOTP code; kept only as a keyed hash."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"])]
+
+    def __str__(self) -> str:
+        return f"recovery code of {self.user_id}"

@@ -1,15 +1,17 @@
 """Mutations of the users app: sign-up, sign-in, tokens, sessions, profile."""
 
 import uuid
+from typing import Any
 
 import strawberry
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from strawberry.types import Info
 
-from schema.errors import InvalidCredentials, NotFound, TokenRevoked
+from schema.errors import EmailNotVerified, InvalidCredentials, NotFound, TokenRevoked
 from schema.permissions import signed_in
-from users import cookies, ratelimit
+from users import cookies, emails, ratelimit, totp, verification
 from users import refresh as refresh_tokens
 from users.models import RefreshToken, Session, User
 from users.network import client_ip
@@ -27,6 +29,9 @@ from users.validation import (
     raise_if_any,
     username_errors,
 )
+
+# Marks that a password check does not look at the second factor.
+UNCHECKED = object()
 
 
 @strawberry.input
@@ -60,8 +65,9 @@ def _current_session(info: Info) -> Session:
     return Session.objects.select_related("user").get(pk=auth.session_id)
 
 
-def _check_password(session: Session, password: str) -> None:
-    """Check the signed-in user's password, rate limited per user."""
+def check_password(session: Session, password: str, otp: Any = UNCHECKED) -> None:
+    """Check the signed-in user's password (and second factor when ``otp``
+    is given, even as None), rate limited per user."""
     subject = f"user:{session.user_id}"
     ratelimit.hit("password_check_user", subject)
     if not session.user.check_password(password):
@@ -69,6 +75,8 @@ def _check_password(session: Session, password: str) -> None:
             "password check failed user=%s sid=%s", session.user_id, session.pk
         )
         raise InvalidCredentials("The password is not correct.")
+    if otp is not UNCHECKED:
+        totp.check_second_factor(session.user, otp)
     ratelimit.forgive("password_check_user", subject)
 
 
@@ -97,10 +105,11 @@ class UserMutation:
         raise_if_any(errors)
 
         user.set_password(input.password)
+        must_verify = settings.REQUIRE_VERIFIED_EMAIL
         try:
             with transaction.atomic():
                 user.save()
-                pair = sign_in(info.context.request, user)
+                pair = None if must_verify else sign_in(info.context.request, user)
         except IntegrityError:
             # Two sign-ups raced for one name; the loser gets the usual error.
             raise_if_any(
@@ -111,6 +120,11 @@ class UserMutation:
             )
             raise
         security_log.info("registered user=%s", user.pk)
+        verification.send(user)
+        if pair is None:
+            raise EmailNotVerified(
+                "Account created. Confirm your email address, then sign in."
+            )
         return auth_payload(info, pair)
 
     @strawberry.mutation(description="Sign in with a username or email address.")
@@ -118,7 +132,7 @@ class UserMutation:
         self, info: Info, username: str, password: str, otp: str | None = None
     ) -> AuthPayload:
         request = info.context.request
-        user = check_credentials(request, username, password)
+        user = check_credentials(request, username, password, otp)
         return auth_payload(info, sign_in(request, user))
 
     @strawberry.mutation(
@@ -199,7 +213,7 @@ class UserMutation:
         self, info: Info, password: str, otp: str | None = None
     ) -> AuthPayload:
         session = _current_session(info)
-        _check_password(session, password)
+        check_password(session, password, otp)
         session.auth_time = timezone.now()
         session.save(update_fields=["auth_time"])
         return _fresh_tokens(info, session)
@@ -213,7 +227,7 @@ class UserMutation:
     ) -> AuthPayload:
         session = _current_session(info)
         user = session.user
-        _check_password(session, old_password)
+        check_password(session, old_password)
         raise_if_any({"newPassword": password_errors(new_password, user)})
 
         with transaction.atomic():
@@ -231,10 +245,12 @@ class UserMutation:
         auth = info.context.auth
         user = User.objects.get(pk=auth.user.pk)
         email = input.email.strip() if input.email is not None else None
+        old_email = user.email
+        email_changed = email is not None and email.lower() != old_email.lower()
         errors = name_errors(
             {"firstName": input.first_name, "lastName": input.last_name}
         )
-        if email is not None and email.lower() != user.email.lower():
+        if email_changed:
             require_recent_auth(auth.payload)
             errors["email"] = email_errors(email, exclude_pk=user.pk)
         raise_if_any(errors)
@@ -243,6 +259,8 @@ class UserMutation:
             "email": email,
             "first_name": input.first_name,
             "last_name": input.last_name,
+            # A new address is unproven until its owner follows the link.
+            "email_verified": False if email_changed else None,
         }
         fields = [name for name, value in changes.items() if value is not None]
         if not fields:
@@ -255,4 +273,8 @@ class UserMutation:
         except IntegrityError:
             raise_if_any({"email": ["A user with that email address already exists."]})
             raise
+        if email_changed:
+            verification.send(user)
+            emails.send_address_changed(user, old_email)
+            security_log.info("email changed user=%s", user.pk)
         return user

@@ -42,6 +42,8 @@ DEFAULT_RATES = {
     "refresh_ip": Rate(300, 60),
     "token_check_ip": Rate(300, 60),
     "password_check_user": Rate(10, 900),
+    # Mail we send on request (verification, reset): per address and target.
+    "mail_ip": Rate(5, 3600),
 }
 
 

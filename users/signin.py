@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
 
-from schema.errors import InvalidCredentials
-from users import ratelimit
+from schema.errors import EmailNotVerified, InvalidCredentials
+from users import ratelimit, totp
 from users.backends import find_user
 from users.conf import jwt_settings
 from users.models import Session
@@ -70,10 +71,13 @@ def account_subject(identifier: str) -> str:
     return f"user:{user.pk}" if user else f"name:{identifier.strip().lower()}"
 
 
-def check_credentials(request: Any, identifier: str, password: str) -> Any:
+def check_credentials(
+    request: Any, identifier: str, password: str, otp: str | None = None
+) -> Any:
     """Return the active user these credentials name, or raise.
 
-    Past a rate limit the password is not even checked.
+    Past a rate limit the password is not even checked. A wrong second
+    factor counts against the account's limit like a wrong password.
     """
     ip = client_ip(request)
     ratelimit.hit("sign_in_ip", ip)
@@ -84,5 +88,8 @@ def check_credentials(request: Any, identifier: str, password: str) -> Any:
     if user is None:
         security_log.info("sign-in failed ip=%s", ip)
         raise InvalidCredentials()
+    totp.check_second_factor(user, otp)
     ratelimit.forgive("sign_in_account", subject)
+    if settings.REQUIRE_VERIFIED_EMAIL and not user.email_verified:
+        raise EmailNotVerified()
     return user

@@ -10,6 +10,15 @@ from strawberry.types import Info
 from users import cookies
 
 
+def _may_see_private(info: Info, user: Any) -> bool:
+    """Whether the caller may see the user's private fields: self or staff."""
+    # A sign-in answers with its own user before any token is sent.
+    if user.pk == getattr(info.context, "signed_in_user_id", None):
+        return True
+    viewer = info.context.auth.user
+    return viewer is not None and (viewer.pk == user.pk or viewer.is_staff)
+
+
 @strawberry.type(description="A person with an account.")
 class User:
     id: strawberry.ID
@@ -18,16 +27,21 @@ class User:
     last_name: str
     is_staff: bool
     date_joined: datetime
+    email_verified: bool = strawberry.field(
+        description="The owner proved they receive mail at the address."
+    )
 
     @strawberry.field(description="Shown to the user themselves and to staff only.")
     def email(self, root: strawberry.Parent[Any], info: Info) -> str | None:
-        # A sign-in answers with its own user before any token is sent.
-        if root.pk == getattr(info.context, "signed_in_user_id", None):
-            return root.email
-        viewer = info.context.auth.user
-        if viewer is not None and (viewer.pk == root.pk or viewer.is_staff):
-            return root.email
-        return None
+        return root.email if _may_see_private(info, root) else None
+
+    @strawberry.field(description="Two-factor sign-in is on; self and staff only.")
+    def totp_enabled(self, root: strawberry.Parent[Any], info: Info) -> bool | None:
+        if not _may_see_private(info, root):
+            return None
+        from users import totp
+
+        return totp.enabled(root)
 
 
 @strawberry.type(description="The tokens of a sign-in and the user they belong to.")

@@ -1,0 +1,120 @@
+"""Account lifecycle mutations: email verification, password reset, TOTP."""
+
+import strawberry
+from strawberry.types import Info
+
+from schema.errors import BadUserInput, OtpInvalid
+from schema.permissions import signed_in
+from users import ratelimit, reset, totp, verification
+from users.models import Session, User
+from users.mutations import check_password
+from users.network import client_ip
+from users.recent_auth import require_recent_auth
+
+MAX_EMAIL_LENGTH = 254
+
+
+@strawberry.type(description="A new authenticator secret, shown this once.")
+class TotpSetup:
+    secret: str = strawberry.field(description="Base32, for manual entry.")
+    otpauth_uri: str = strawberry.field(description="otpauth:// URI, for a QR code.")
+
+
+@strawberry.type(description="Two-factor sign-in is on.")
+class TotpConfirmation:
+    recovery_codes: list[str] = strawberry.field(
+        description="One-time codes for when the authenticator is lost; shown once."
+    )
+
+
+def _limit_by_address(info: Info, name: str, email: str) -> None:
+    ratelimit.hit(name, client_ip(info.context.request))
+    ratelimit.hit(name, "email:" + email.strip().lower())
+
+
+def _session(info: Info) -> Session:
+    sid = info.context.auth.session_id
+    return Session.objects.select_related("user").get(pk=sid)
+
+
+@strawberry.type
+class AccountMutation:
+    @strawberry.mutation(description="Confirm an email address with its token.")
+    def verify_email(self, info: Info, token: str) -> bool:
+        ratelimit.hit("token_check_ip", client_ip(info.context.request))
+        verification.verify(token)
+        return True
+
+    @strawberry.mutation(
+        description="Send the verification link again. Answers true whether or "
+        "not the address has an unverified account."
+    )
+    def resend_verification(self, info: Info, email: str) -> bool:
+        if len(email) > MAX_EMAIL_LENGTH:
+            raise BadUserInput({"email": ["At most 254 characters."]})
+        _limit_by_address(info, "mail_ip", email)
+        user = User.objects.filter(
+            email__iexact=email.strip(), email_verified=False, is_active=True
+        ).first()
+        if user is not None:
+            verification.send(user)
+        return True
+
+    @strawberry.mutation(
+        description="Mail a password reset link. Answers true whether or not "
+        "the address has an account."
+    )
+    def request_password_reset(self, info: Info, email: str) -> bool:
+        if len(email) > MAX_EMAIL_LENGTH:
+            raise BadUserInput({"email": ["At most 254 characters."]})
+        _limit_by_address(info, "mail_ip", email)
+        reset.request_reset(email)
+        return True
+
+    @strawberry.mutation(
+        description="Set a new password with a reset token. Every session ends; "
+        "sign in afterwards (with your second factor, if on)."
+    )
+    def reset_password(self, info: Info, token: str, new_password: str) -> bool:
+        ratelimit.hit("token_check_ip", client_ip(info.context.request))
+        reset.reset_password(token, new_password)
+        return True
+
+    @strawberry.mutation(
+        extensions=signed_in(),
+        description="Start turning on two-factor sign-in (needs a recent "
+        "authentication); confirm with confirmTotp.",
+    )
+    def setup_totp(self, info: Info) -> TotpSetup:
+        require_recent_auth(info.context.auth.payload)
+        user = _session(info).user
+        if totp.enabled(user):
+            raise BadUserInput({"totp": ["Two-factor sign-in is already on."]})
+        device = totp.start_setup(user)
+        return TotpSetup(secret=totp.secret_of(device), otpauth_uri=device.config_url)
+
+    @strawberry.mutation(
+        extensions=signed_in(),
+        description="Turn two-factor sign-in on with a code from the app.",
+    )
+    def confirm_totp(self, info: Info, code: str) -> TotpConfirmation:
+        require_recent_auth(info.context.auth.payload)
+        user = _session(info).user
+        subject = f"user:{user.pk}"
+        ratelimit.hit("password_check_user", subject)
+        codes = totp.confirm_setup(user, code)
+        ratelimit.forgive("password_check_user", subject)
+        return TotpConfirmation(recovery_codes=codes)
+
+    @strawberry.mutation(
+        extensions=signed_in(),
+        description="Turn two-factor sign-in off; needs the password and a code.",
+    )
+    def disable_totp(self, info: Info, password: str, code: str) -> bool:
+        require_recent_auth(info.context.auth.payload)
+        session = _session(info)
+        if not totp.enabled(session.user):
+            raise OtpInvalid("Two-factor sign-in is not on.")
+        check_password(session, password, code)
+        totp.disable(session.user)
+        return True

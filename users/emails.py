@@ -1,0 +1,52 @@
+"""Account mail: verification, address-change notice, password reset.
+
+Links are built from settings (``EMAIL_VERIFY_URL``, ``PASSWORD_RESET_URL``,
+both under ``SITE_URL``), never from the request's Host header, so a forged
+Host cannot point a reset link at someone else's site.
+"""
+
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+
+def _link(template: str, token: str) -> str:
+    return template.format(token=quote(token, safe=""))
+
+
+def send_verification(user: Any, token: str) -> None:
+    link = _link(settings.EMAIL_VERIFY_URL, token)
+    send_mail(
+        "Confirm your email address",
+        f"Hello {user.get_username()},\n\nConfirm this address by opening:\n"
+        f"{link}\n\nThe link expires in "
+        f"{settings.EMAIL_VERIFICATION_MAX_AGE // 3600} hours.\n",
+        None,
+        [user.email],
+    )
+
+
+def send_address_changed(user: Any, old_address: str) -> None:
+    send_mail(
+        "Your email address was changed",
+        f"Hello {user.get_username()},\n\nThe email address of your account "
+        f"was changed from {old_address} to {user.email}. If you did not do "
+        "this, reset your password and contact us.\n",
+        None,
+        [old_address],
+    )
+
+
+def send_password_reset(user: Any, token: str) -> None:
+    link = _link(settings.PASSWORD_RESET_URL, token)
+    send_mail(
+        "Reset your password",
+        f"Hello {user.get_username()},\n\nSet a new password by opening:\n"
+        f"{link}\n\nThe link works once and expires in "
+        f"{settings.PASSWORD_RESET_TIMEOUT // 60} minutes. If you did not ask "
+        "for this, ignore this message.\n",
+        None,
+        [user.email],
+    )

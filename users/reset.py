@@ -1,0 +1,53 @@
+"""Password reset: request a link, then set a new password with its token.
+
+Tokens come from Django's ``PasswordResetTokenGenerator``: they expire after
+``PASSWORD_RESET_TIMEOUT`` and stop working once the password changes, so
+each is usable once. A reset ends every session and signs nobody in.
+"""
+
+from typing import Any
+
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from schema.errors import TokenInvalid
+from users import emails
+from users.models import User
+from users.security_log import security_log
+from users.validation import password_errors, raise_if_any
+
+
+def make_token(user: Any) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return f"{uid}.{default_token_generator.make_token(user)}"
+
+
+def request_reset(email: str) -> None:
+    """Mail a reset link if an active account has this address; else nothing."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return
+    emails.send_password_reset(user, make_token(user))
+    security_log.info("password reset requested user=%s", user.pk)
+
+
+def _user_for(token: str) -> User:
+    uid, _, secret = token.partition(".")
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        raise TokenInvalid()
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, secret):
+        raise TokenInvalid()
+    return user
+
+
+def reset_password(token: str, new_password: str) -> None:
+    """Set the new password; every session of the user ends."""
+    user = _user_for(token)
+    raise_if_any({"newPassword": password_errors(new_password, user)})
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    security_log.info("password reset user=%s", user.pk)
