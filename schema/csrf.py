@@ -24,16 +24,16 @@ def _no_response(request: HttpRequest) -> None:
     return None
 
 
-_checker = CsrfViewMiddleware(_no_response)
-
-
 def csrf_failure(request: HttpRequest) -> Any:
     """Return a 403 response when the request fails the CSRF check, else None."""
     if not cookie_mode() or request.method != "POST":
         return None
     if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer "):
         return None
-    rejection = _checker.process_view(request, None, (), {})
+    # A checker per request: the middleware caches CSRF_TRUSTED_ORIGINS on
+    # its instance, and a module-wide one would never see a settings change.
+    checker = CsrfViewMiddleware(_no_response)
+    rejection = checker.process_view(request, None, (), {})
     if rejection is None:
         return None
     body = {

@@ -9,7 +9,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from strawberry.types import Info
 
-from schema.errors import EmailNotVerified, InvalidCredentials, NotFound, TokenRevoked
+from schema.errors import (
+    EmailNotVerified,
+    InvalidCredentials,
+    NotFound,
+    TokenInvalid,
+    TokenRevoked,
+)
 from schema.permissions import signed_in
 from users import cookies, emails, ratelimit, totp, verification
 from users import refresh as refresh_tokens
@@ -144,7 +150,13 @@ class UserMutation:
         request = info.context.request
         ip = client_ip(request)
         ratelimit.hit("refresh_ip", ip)
-        rotation = refresh_tokens.rotate(cookies.read(request, refresh_token), ip)
+        raw = cookies.read(request, refresh_token)
+        try:
+            rotation = refresh_tokens.rotate(raw, ip)
+        except TokenInvalid:
+            if refresh_token is None and raw is not None:
+                cookies.clear(info.context.response)  # a dead cookie goes
+            raise
         session = rotation.session
         security_log.info(
             "refresh user=%s sid=%s retried=%s ip=%s",
@@ -172,7 +184,8 @@ class UserMutation:
         revoke_sessions(
             Session.objects.filter(pk=row.session_id), "sign_out", client_ip(request)
         )
-        cookies.clear(info.context.response)
+        if refresh_token is None or refresh_token == cookies.read(request, None):
+            cookies.clear(info.context.response)
         return True
 
     @strawberry.mutation(
