@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 THREADS ?= 8
 
-.PHONY: run test lint schema migrate superuser clean
+.PHONY: run test test-services lint schema migrate superuser clean
 
 # Pick Python 3.12+: pyenv's version from .python-version, then PATH.
 PYTHON_BIN := $(shell ./scripts/find-python)
@@ -35,6 +35,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 test: lint
+	$(PY) -m pytest -m "not services"
+
+# The whole suite on PostgreSQL and Redis, started on 127.0.0.1 for the run
+# (installed with apt-get when missing) and stopped afterwards, pass or fail.
+test-services: lint
+	@trap 'scripts/services stop' EXIT; \
+	set -a; eval "$$(scripts/services start)"; set +a; \
 	$(PY) -m pytest
 
 schema: $(STAMP)

@@ -6,7 +6,10 @@ session settings are gathered in ``JWT`` and read through
 ``users.conf.jwt_settings``.
 """
 
+import os
 from pathlib import Path
+
+import dj_database_url
 
 from config.env import (
     env_bool,
@@ -77,38 +80,66 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
-        "OPTIONS": {
-            # IMMEDIATE takes the write lock at BEGIN, so two refreshes of
-            # one token serialise instead of failing with "locked".
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        },
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    # PostgreSQL (psycopg 3) with a connection pool in each process.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {
+                "min_size": env_int("DB_POOL_MIN_SIZE", 1),
+                "max_size": env_int("DB_POOL_MAX_SIZE", 8),
+                "timeout": 10,
+            }
+        }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN, so two refreshes of
+                # one token serialise instead of failing with "locked".
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            # A file, not memory: concurrency tests need real writers. One per
+            # run, so two test runs in one checkout never share it.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
+        }
     }
-}
 
 # "default" holds session revocation markers. Files are shared by every
 # process on the machine (server workers, manage.py, the admin), so a
 # revocation anywhere is seen at once; a miss costs one failed open().
 # "ratelimit" holds attempt counters, which need atomic increments: process
 # memory here, so several worker processes need a shared cache (Redis).
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": str(VAR_DIR / "cache"),
-        # Revocation markers must not be culled before they expire.
-        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
-    },
-    "ratelimit": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "graphql-auth-ratelimit",
-        "OPTIONS": {"MAX_ENTRIES": 1_000_000},
-    },
-}
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    # Several app servers share revocations and attempt counters here.
+    CACHES = {
+        alias: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": alias,
+        }
+        for alias in ("default", "ratelimit")
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            # Revocation markers must not be culled before they expire.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        },
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "graphql-auth-ratelimit",
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        },
+    }
 
 AUTH_USER_MODEL = "users.User"
 AUTHENTICATION_BACKENDS = ["users.backends.UsernameOrEmailBackend"]

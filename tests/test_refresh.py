@@ -1,15 +1,13 @@
 """Refresh tokens: rotation, the retry grace window, reuse, expiry, storage."""
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
-from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection
 from django.test import Client
 
 from schema.errors import TokenReused, TokenRevoked
@@ -276,29 +274,13 @@ def test_database_stores_only_refresh_token_hashes(tokens, rotate):
 THREADS = 8
 
 
-class FileDatabase:
-    """The committed test database copied to a file that threads share.
+class Racer:
+    """Call a function in many threads at once, each on its own connection.
 
-    pytest-django keeps an SQLite test database in memory with a shared cache,
-    where a second writer fails at once with "table is locked" instead of
-    waiting. A file opened with the project's options (WAL, BEGIN IMMEDIATE,
-    a busy timeout) behaves as deployed, so the races below are the real ones.
+    The test database is a file for SQLite (see TEST in config/settings.py)
+    or a server for PostgreSQL, so the threads race as deployed processes do:
+    WAL and BEGIN IMMEDIATE on SQLite, row locks on PostgreSQL.
     """
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.source = connections[DEFAULT_DB_ALIAS]
-
-    def snapshot(self) -> None:
-        """Copy what the test has committed so far into the file."""
-        self.source.ensure_connection()
-        with closing(sqlite3.connect(self.path)) as target:
-            self.source.connection.backup(target)
-
-    def _connect(self) -> None:
-        # Connections are per thread: only the calling thread is switched.
-        settings_dict = {**self.source.settings_dict, "NAME": self.path}
-        connections[DEFAULT_DB_ALIAS] = type(self.source)(settings_dict)
 
     def race(self, target: Callable, *args: Any, threads: int = THREADS) -> list:
         """Call ``target(*args)`` in many threads at once; return the outcomes."""
@@ -306,7 +288,6 @@ class FileDatabase:
         outcomes: list = [None] * threads
 
         def work(index: int) -> None:
-            self._connect()
             try:
                 barrier.wait()
                 outcomes[index] = target(*args)
@@ -324,16 +305,12 @@ class FileDatabase:
         return outcomes
 
     def call(self, target: Callable, *args: Any) -> Any:
-        """Call ``target(*args)`` in one thread on the file; return the result."""
-        (outcome,) = self.race(target, *args, threads=1)
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
+        return target(*args)
 
 
 @pytest.fixture
-def file_db(transactional_db, tmp_path) -> FileDatabase:
-    return FileDatabase(str(tmp_path / "race.sqlite3"))
+def file_db(transactional_db) -> Racer:
+    return Racer()
 
 
 def _session_state() -> tuple[Session, list[str]]:
@@ -343,8 +320,6 @@ def _session_state() -> tuple[Session, list[str]]:
 
 
 def test_concurrent_rotations_of_one_token_leave_one_live_successor(file_db, tokens):
-    file_db.snapshot()
-
     outcomes = file_db.race(refresh.rotate, tokens["refreshToken"])
 
     assert [o for o in outcomes if isinstance(o, Exception)] == []
@@ -364,8 +339,6 @@ def _refresh_over_http(token: str) -> dict:
 
 
 def test_concurrent_api_refreshes_of_one_token_agree_on_successor(gql, file_db, tokens):
-    file_db.snapshot()
-
     outcomes = file_db.race(_refresh_over_http, tokens["refreshToken"])
 
     assert [o.get("errors") for o in outcomes] == [None] * THREADS
@@ -380,8 +353,6 @@ def test_concurrent_api_refreshes_of_one_token_agree_on_successor(gql, file_db, 
 def test_concurrent_reuse_of_spent_token_revokes_session(file_db, tokens):
     first = refresh.rotate(tokens["refreshToken"])
     refresh.rotate(first.refresh_token)
-    file_db.snapshot()
-
     outcomes = file_db.race(refresh.rotate, tokens["refreshToken"])
 
     # Each caller is refused: reuse, or the session already revoked by it.

@@ -253,3 +253,29 @@ def test_prune_sessions_removes_only_old_rows(user, sign_in):
     left = set(Session.objects.values_list("user_agent", flat=True))
     assert left == {"live", "revoked-today"}
     assert RefreshToken.objects.count() == 2
+
+
+def test_revocation_check_falls_back_to_the_database_when_cache_fails(
+    gql, user, sign_in, monkeypatch, caplog
+):
+    from django.core.cache.backends.base import BaseCache
+
+    from users import sessions
+
+    class BrokenCache(BaseCache):
+        def __init__(self):
+            super().__init__({})
+
+        def get(self, *args, **kwargs):
+            raise ConnectionError("cache down")
+
+        set_many = get
+
+    kept = sign_in()
+    gone = sign_in()
+    monkeypatch.setattr(sessions, "cache", BrokenCache())
+    gql(REVOKE_TOKEN, {"t": gone["refreshToken"]})
+
+    assert reason(gql(ME, token=gone["accessToken"])) == "TOKEN_REVOKED"
+    assert gql(ME, token=kept["accessToken"]).data["me"]["username"] == "alice"
+    assert "Revocation cache failed" in caplog.text

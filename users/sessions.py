@@ -3,10 +3,12 @@
 Revocation is written to the database and mirrored in Django's cache, which
 the request path reads, so checking an access token costs no query. The
 cache only has to remember a revoked session for as long as an access token
-of it can still be valid; a process that starts with an empty local cache
-reloads that window from the database once (``load_recent_revocations``).
+of it can still be valid; a process that starts with an empty cache, or sees
+the cache fail, reloads that window from the database once
+(``load_recent_revocations``).
 """
 
+import logging
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -22,6 +24,7 @@ from users.security_log import security_log
 
 REVOKED_PREFIX = "auth:revoked-sid:"
 _loaded = threading.Event()
+logger = logging.getLogger("users.sessions")
 
 
 def _marker_lifetime() -> int:
@@ -31,17 +34,35 @@ def _marker_lifetime() -> int:
 
 
 def mark_revoked(session_ids: Iterable[Any], reason: str) -> None:
-    """Record in the cache that these sessions' access tokens are void."""
+    """Record in the cache that these sessions' access tokens are void.
+
+    A cache failure is logged, not raised: the database row is what counts,
+    and ``is_session_revoked`` falls back to it while the cache is down.
+    """
     markers = {f"{REVOKED_PREFIX}{sid}": reason for sid in session_ids}
-    if markers:
+    if not markers:
+        return
+    try:
         cache.set_many(markers, timeout=_marker_lifetime())
+    except Exception:
+        logger.exception("Revocation cache failed; the database still records it.")
+        _loaded.clear()  # reload recent revocations once the cache is back
 
 
 def is_session_revoked(session_id: str) -> bool:
-    """Return whether the session was revoked (a cache read, no query)."""
-    if not _loaded.is_set():
-        load_recent_revocations()
-    return cache.get(f"{REVOKED_PREFIX}{session_id}") is not None
+    """Return whether the session was revoked (a cache read, no query).
+
+    If the cache cannot be read, the database answers instead: slower, but
+    neither a revoked token let through nor every caller turned away.
+    """
+    try:
+        if not _loaded.is_set():
+            load_recent_revocations()
+        return cache.get(f"{REVOKED_PREFIX}{session_id}") is not None
+    except Exception:
+        logger.exception("Revocation cache failed; asking the database.")
+        _loaded.clear()  # reload recent revocations once the cache is back
+        return Session.objects.filter(pk=session_id, revoked_at__isnull=False).exists()
 
 
 def load_recent_revocations() -> None:
