@@ -195,6 +195,8 @@ EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 3600)
 # Two-factor sign-in (django-otp's TOTP devices).
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "graphql-auth")
+# The device admin never shows a secret key or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 RECOVERY_CODE_COUNT = 10
 
 # Attempt limits on sign-in and other secret checks (users.ratelimit); rates

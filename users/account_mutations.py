@@ -53,10 +53,14 @@ class AccountMutation:
         if len(email) > MAX_EMAIL_LENGTH:
             raise BadUserInput({"email": ["At most 254 characters."]})
         _limit_by_address(info, "mail_ip", email)
-        user = User.objects.filter(
-            email__iexact=email.strip(), email_verified=False, is_active=True
-        ).first()
-        if user is not None:
+        address = email.strip()
+        # A blank address would match every account made without one.
+        user = address and (
+            User.objects.filter(
+                email__iexact=address, email_verified=False, is_active=True
+            ).first()
+        )
+        if user:
             verification.send(user)
         return True
 

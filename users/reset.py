@@ -8,6 +8,7 @@ each is usable once. A reset ends every session and signs nobody in.
 from typing import Any
 
 from django.contrib.auth.tokens import default_token_generator
+from django.db import transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
@@ -25,8 +26,10 @@ def make_token(user: Any) -> str:
 
 def request_reset(email: str) -> None:
     """Mail a reset link if an active account has this address; else nothing."""
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    if user is None or not user.has_usable_password():
+    email = email.strip()
+    # A blank address would match every account made without one.
+    user = email and User.objects.filter(email__iexact=email, is_active=True).first()
+    if not user or not user.has_usable_password():
         return
     emails.send_password_reset(user, make_token(user))
     security_log.info("password reset requested user=%s", user.pk)
@@ -38,7 +41,9 @@ def _user_for(token: str) -> User:
         pk = int(force_str(urlsafe_base64_decode(uid)))
     except (ValueError, TypeError, UnicodeDecodeError):
         raise TokenInvalid()
-    user = User.objects.filter(pk=pk, is_active=True).first()
+    # Locked until the new password is saved, so two resets racing with one
+    # token cannot both pass the check.
+    user = User.objects.select_for_update().filter(pk=pk, is_active=True).first()
     if user is None or not default_token_generator.check_token(user, secret):
         raise TokenInvalid()
     return user
@@ -46,8 +51,9 @@ def _user_for(token: str) -> User:
 
 def reset_password(token: str, new_password: str) -> None:
     """Set the new password; every session of the user ends."""
-    user = _user_for(token)
-    raise_if_any({"newPassword": password_errors(new_password, user)})
-    user.set_password(new_password)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user = _user_for(token)
+        raise_if_any({"newPassword": password_errors(new_password, user)})
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
     security_log.info("password reset user=%s", user.pk)

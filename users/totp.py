@@ -73,12 +73,16 @@ def confirm_setup(user: Any, code: str) -> list[str]:
             .filter(user_id=user.pk, confirmed=False)
             .first()
         )
-        if device is None or not _verify_device(device, code.strip()):
-            raise OtpInvalid()
-        TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).delete()
-        device.confirmed = True
-        device.save(update_fields=["confirmed"])
-        codes = _new_recovery_codes(user)
+        # Raise only after the block: rolling back would also undo the
+        # failure count that django-otp's throttling just saved.
+        verified = device is not None and _verify_device(device, code.strip())
+        if verified:
+            TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).delete()
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            codes = _new_recovery_codes(user)
+    if not verified:
+        raise OtpInvalid()
     security_log.info("two-factor enabled user=%s", user.pk)
     return codes
 
@@ -111,7 +115,9 @@ def check_second_factor(user: Any, code: str | None) -> None:
         if len(code) > 32:
             raise OtpInvalid()
         code = code.strip()
-        if code.isdigit():
+        # A recovery code may be all digits once its dash is left out; only
+        # the device's code length makes a TOTP code.
+        if code.isdigit() and len(code) == device.digits:
             if _verify_device(device, code):
                 return
         elif _use_recovery_code(user, code):
