@@ -97,6 +97,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(VAR_DIR / "db.sqlite3")),
+            # Keep each thread's connection: opening one and running the
+            # PRAGMAs below would otherwise cost every request.
+            "CONN_MAX_AGE": None,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two refreshes of
                 # one token serialise instead of failing with "locked".

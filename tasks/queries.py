@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from schema.errors import NotFound
 from schema.permissions import current_user, requires_perm, signed_in
-from tasks.listing import task_list
+from tasks.listing import selected_names, task_list
 from tasks.models import Task as TaskModel
 from tasks.types import OffsetPaginationInput, Task, TaskFilter, TaskOrder
 
@@ -24,6 +24,10 @@ def own_task(info: Info, task_id: strawberry.ID) -> TaskModel:
     return task
 
 
+def _fields(info: Info) -> set[str]:
+    return selected_names(info.selected_fields[0].selections)
+
+
 @strawberry.type
 class TaskQuery:
     @strawberry.field(extensions=signed_in(), description="Your tasks.")
@@ -35,7 +39,7 @@ class TaskQuery:
         pagination: OffsetPaginationInput | None = None,
     ) -> list[Task]:
         mine = TaskModel.objects.filter(owner_id=current_user(info).pk)
-        return task_list(mine, filters, order, pagination)
+        return task_list(mine, filters, order, pagination, _fields(info))
 
     @strawberry.field(extensions=signed_in(), description="One of your tasks.")
     def task(self, info: Info, id: strawberry.ID) -> Task:
@@ -52,4 +56,5 @@ class TaskQuery:
         order: TaskOrder | None = None,
         pagination: OffsetPaginationInput | None = None,
     ) -> list[Task]:
-        return task_list(TaskModel.objects.all(), filters, order, pagination)
+        everyone = TaskModel.objects.all()
+        return task_list(everyone, filters, order, pagination, _fields(info))

@@ -345,3 +345,33 @@ def test_task_by_id_with_owner_costs_one_query(
         result = gql(TASK, {"id": str(task.pk)}, token=access)
 
     assert result.data["task"]["owner"] == {"username": "alice"}
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "id owner { username }",
+        "id ...F",
+        "id ... on Task { owner { username } }",
+    ],
+)
+def test_owner_in_any_selection_form_costs_no_extra_query(
+    gql, user, tokens, django_assert_num_queries, selection
+):
+    from tasks.models import Task
+
+    for n in range(5):
+        Task.objects.create(owner=user, title=f"t{n}")
+    fragment = "fragment F on Task { owner { username } }"
+    query = (
+        "{ tasks { "
+        + selection
+        + " } }"
+        + (" " + fragment if "...F" in selection else "")
+    )
+    gql("{ me { id } }", token=tokens["accessToken"])
+
+    with django_assert_num_queries(1):
+        result = gql(query, token=tokens["accessToken"])
+
+    assert [t["owner"]["username"] for t in result.data["tasks"]] == ["alice"] * 5

@@ -19,6 +19,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from schema.errors import TokenExpired
 from tests.conftest import PASSWORD
 from users.keys import key_ring
 
@@ -569,3 +570,15 @@ def test_claims_hook_cannot_set_audience_when_one_is_configured(
     token = sign_in()["accessToken"]
     assert split(token)[1]["aud"] == "tasks-api"
     assert me_reason(gql, token) is None
+
+
+def test_a_token_verified_before_is_still_refused_once_expired(user, tokens):
+    import time_machine
+    from django.utils import timezone
+
+    from users.tokens import decode_access_token
+
+    assert decode_access_token(tokens["accessToken"])["sub"] == str(user.pk)
+    later = timezone.now() + timedelta(minutes=16)
+    with time_machine.travel(later), pytest.raises(TokenExpired):
+        decode_access_token(tokens["accessToken"])

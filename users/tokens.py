@@ -9,8 +9,10 @@ at a key elsewhere (``jku``, ``jwk``, ``x5u``, ``x5c``) are refused.
 import base64
 import binascii
 import json
+import time
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -27,6 +29,7 @@ RESERVED_CLAIMS = frozenset(
 )
 FORBIDDEN_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c", "crit"})
 MAX_HEADER_LENGTH = 1000
+VERIFIED_MEMO_SIZE = 8192
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "jti", "sid", "token_type"]
 
 
@@ -95,7 +98,31 @@ def _verifying_key(token: str) -> Any:
 
 
 def decode_access_token(token: str) -> dict[str, Any]:
-    """Verify the token and return its payload, or raise TokenInvalid."""
+    """Verify the token and return its payload, or raise TokenInvalid.
+
+    A client sends the same access token with every request for up to 15
+    minutes, so the outcome of verifying it is kept (for tokens that passed
+    only) and ``exp`` alone is checked again on later requests. The memo is
+    keyed by the token and every setting that verification depends on, so a
+    removed key or a changed issuer takes effect at once.
+    """
+    payload = _verified(
+        token,
+        jwt_settings.ALGORITHM,
+        jwt_settings.SIGNING_KEY,
+        tuple(jwt_settings.VERIFYING_KEYS),
+        jwt_settings.ISSUER,
+        jwt_settings.AUDIENCE,
+        jwt_settings.LEEWAY,
+    )
+    if payload["exp"] + jwt_settings.LEEWAY <= time.time():
+        raise TokenExpired()
+    return payload
+
+
+@lru_cache(maxsize=VERIFIED_MEMO_SIZE)
+def _verified(token: str, *settings_key: Any) -> dict[str, Any]:
+    # Exceptions are not memoised: a bad token is checked in full each time.
     key = _verifying_key(token)
     audience = jwt_settings.AUDIENCE
     try:
