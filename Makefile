@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 THREADS ?= 8
 
-.PHONY: run test test-services lint schema migrate superuser clean
+.PHONY: run test test-services bench lint schema migrate superuser clean
 
 # Pick Python 3.12+: pyenv's version from .python-version, then PATH.
 PYTHON_BIN := $(shell ./scripts/find-python)
@@ -25,10 +25,12 @@ $(STAMP): requirements.txt | $(PY)
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
-run: migrate
+run: $(STAMP)
+	@$(PY) scripts/port-free $(HOST) $(PORT)
+	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) -m gunicorn config.wsgi:application --bind $(HOST):$(PORT) \
-	  --workers 1 --threads $(THREADS) --worker-class gthread
+	  --workers 1 --threads $(THREADS) --worker-class gthread --no-control-socket
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -44,6 +46,12 @@ test-services: lint
 	set -a; eval "$$(scripts/services start)"; set +a; \
 	$(PY) -m pytest
 
+# A few minutes at most; never part of `make test`. Needs wrk (apt-get).
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "installing wrk"; \
+	  apt-get install -y -qq wrk >/dev/null; }
+	$(PY) scripts/bench.py
+
 schema: $(STAMP)
 	$(PY) manage.py export_schema
 
@@ -51,4 +59,4 @@ superuser: migrate
 	$(PY) manage.py createsuperuser
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache bench-results

@@ -32,6 +32,10 @@ class GraphQLView(StrawberryView):
         if not settings.GRAPHIQL_ENABLED:
             return error_response(404, "GraphiQL is switched off.", "NOT_FOUND")
         response = super().render_graphql_ide(request)
+        # A pasted Bearer token should not outlive the tab in localStorage.
+        response.content = response.content.replace(
+            b"shouldPersistHeaders: true", b"shouldPersistHeaders: false"
+        )
         # GraphiQL loads its scripts and styles from a CDN and runs one inline
         # script; the API's own answers keep the strict default policy.
         response._csp_config = settings.GRAPHIQL_CSP

@@ -176,13 +176,21 @@ class UserMutation:
         expires_at = timezone.datetime.fromtimestamp(payload["exp"], tz=timezone.UTC)
         return TokenInfo(token_type="access", expires_at=expires_at, payload=payload)
 
-    @strawberry.mutation(description="Sign this device out.")
+    @strawberry.mutation(
+        description="Sign this device out: the session of the refresh token given, "
+        "else of the refresh cookie, else of the Bearer access token."
+    )
     def revoke_token(self, info: Info, refresh_token: str | None = None) -> bool:
         request = info.context.request
         ratelimit.hit("token_check_ip", client_ip(request))
-        row = refresh_tokens.find_token(cookies.read(request, refresh_token))
+        raw = cookies.read(request, refresh_token)
+        if raw is None and info.context.auth.session_id:
+            # No refresh token at hand: the Bearer token names this device.
+            session_id = info.context.auth.session_id
+        else:
+            session_id = refresh_tokens.find_token(raw).session_id
         revoke_sessions(
-            Session.objects.filter(pk=row.session_id), "sign_out", client_ip(request)
+            Session.objects.filter(pk=session_id), "sign_out", client_ip(request)
         )
         if refresh_token is None or refresh_token == cookies.read(request, None):
             cookies.clear(info.context.response)
@@ -241,7 +249,10 @@ class UserMutation:
         session = _current_session(info)
         user = session.user
         check_password(session, old_password)
-        raise_if_any({"newPassword": password_errors(new_password, user)})
+        errors = password_errors(new_password, user)
+        if new_password == old_password:
+            errors.append("The new password must differ from the current one.")
+        raise_if_any({"newPassword": errors})
 
         with transaction.atomic():
             user.set_password(new_password)
