@@ -18,7 +18,7 @@ def own_task(info: Info, task_id: strawberry.ID) -> TaskModel:
     if not (task_id.isascii() and task_id.isdigit()) or task_id != str(int(task_id)):
         raise NotFound()
     mine = TaskModel.objects.select_related("owner").filter(owner_id=user.pk)
-    task = mine.filter(pk=int(task_id)).first()
+    task = mine.filter(id=int(task_id)).first()
     if task is None:
         raise NotFound()
     return task
@@ -38,8 +38,8 @@ class TaskQuery:
         order: TaskOrder | None = None,
         pagination: OffsetPaginationInput | None = None,
     ) -> list[Task]:
-        mine = TaskModel.objects.filter(owner_id=current_user(info).pk)
-        return task_list(mine, filters, order, pagination, _fields(info))
+        owner_id = current_user(info).pk
+        return task_list(owner_id, filters, order, pagination, _fields(info))
 
     @strawberry.field(extensions=signed_in(), description="One of your tasks.")
     def task(self, info: Info, id: strawberry.ID) -> Task:
@@ -56,5 +56,4 @@ class TaskQuery:
         order: TaskOrder | None = None,
         pagination: OffsetPaginationInput | None = None,
     ) -> list[Task]:
-        everyone = TaskModel.objects.all()
-        return task_list(everyone, filters, order, pagination, _fields(info))
+        return task_list(None, filters, order, pagination, _fields(info))

@@ -389,3 +389,34 @@ def test_tasks_negative_offset_or_limit_below_one_is_bad_user_input(
     assert result.data is None
     assert result.codes == ["BAD_USER_INPUT"]
     assert sorted(result.error["extensions"]["fields"]) == sorted(fields)
+
+
+def test_listing_reused_sql_still_shows_each_user_only_their_own(
+    gql, make_user, sign_in
+):
+    from tasks import compiled
+    from tasks.models import Task
+
+    compiled.clear()
+    for name in ("alice", "bob"):
+        owner = make_user(name)
+        Task.objects.create(owner=owner, title=f"{name}'s task")
+    query = "{ tasks(filters: {status: TODO}) { title } }"
+
+    first = gql(query, token=sign_in("alice")["accessToken"])
+    second = gql(query, token=sign_in("bob")["accessToken"])
+
+    assert len(compiled._sql) == 1  # the second listing reused the SQL
+    assert first.data["tasks"] == [{"title": "alice's task"}]
+    assert second.data["tasks"] == [{"title": "bob's task"}]
+
+
+def test_search_too_long_is_refused_even_for_a_shape_seen_before(gql, tokens):
+    query = "query S($s: String) { tasks(filters: {search: $s}) { title } }"
+    assert gql(query, {"s": "short"}, token=tokens["accessToken"]).data == {"tasks": []}
+
+    result = gql(query, {"s": "x" * 201}, token=tokens["accessToken"])
+
+    assert result.error["extensions"]["fields"] == {
+        "search": ["At most 200 characters."]
+    }

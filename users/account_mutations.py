@@ -6,9 +6,10 @@ from strawberry.types import Info
 from schema.errors import BadUserInput, OtpInvalid
 from schema.permissions import signed_in
 from users import ratelimit, reset, totp, verification
-from users.models import Session, User
-from users.mutations import check_password
+from users.models import User
+from users.mutations import current_session
 from users.network import client_ip
+from users.passwords import check_password
 from users.recent_auth import require_recent_auth
 
 MAX_EMAIL_LENGTH = 254
@@ -30,11 +31,6 @@ class TotpConfirmation:
 def _limit_by_address(info: Info, name: str, email: str) -> None:
     ratelimit.hit(name, client_ip(info.context.request))
     ratelimit.hit(name, "email:" + email.strip().lower())
-
-
-def _session(info: Info) -> Session:
-    sid = info.context.auth.session_id
-    return Session.objects.select_related("user").get(pk=sid)
 
 
 @strawberry.type
@@ -91,7 +87,7 @@ class AccountMutation:
     )
     def setup_totp(self, info: Info) -> TotpSetup:
         require_recent_auth(info.context.auth.payload)
-        user = _session(info).user
+        user = current_session(info).user
         if totp.enabled(user):
             raise BadUserInput({"totp": ["Two-factor sign-in is already on."]})
         device = totp.start_setup(user)
@@ -103,7 +99,7 @@ class AccountMutation:
     )
     def confirm_totp(self, info: Info, code: str) -> TotpConfirmation:
         require_recent_auth(info.context.auth.payload)
-        user = _session(info).user
+        user = current_session(info).user
         subject = f"user:{user.pk}"
         ratelimit.hit("password_check_user", subject)
         codes = totp.confirm_setup(user, code)
@@ -116,7 +112,7 @@ class AccountMutation:
     )
     def disable_totp(self, info: Info, password: str, code: str) -> bool:
         require_recent_auth(info.context.auth.payload)
-        session = _session(info)
+        session = current_session(info)
         if not totp.enabled(session.user):
             raise OtpInvalid("Two-factor sign-in is not on.")
         check_password(session, password, code)

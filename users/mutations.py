@@ -1,7 +1,6 @@
 """Mutations of the users app: sign-up, sign-in, tokens, sessions, profile."""
 
 import uuid
-from typing import Any
 
 import strawberry
 from django.conf import settings
@@ -11,16 +10,16 @@ from strawberry.types import Info
 
 from schema.errors import (
     EmailNotVerified,
-    InvalidCredentials,
     NotFound,
     TokenInvalid,
     TokenRevoked,
 )
 from schema.permissions import signed_in
-from users import cookies, emails, ratelimit, totp, verification
+from users import cookies, emails, ratelimit, verification
 from users import refresh as refresh_tokens
 from users.models import RefreshToken, Session, User
 from users.network import client_ip
+from users.passwords import check_password
 from users.recent_auth import require_recent_auth
 from users.security_log import security_log
 from users.sessions import is_session_revoked, revoke_sessions, revoke_user_sessions
@@ -35,9 +34,6 @@ from users.validation import (
     raise_if_any,
     username_errors,
 )
-
-# Marks that a password check does not look at the second factor.
-UNCHECKED = object()
 
 
 @strawberry.input
@@ -66,24 +62,10 @@ def _fresh_tokens(info: Info, session: Session) -> AuthPayload:
     return auth_payload(info, token_pair(session, refresh))
 
 
-def _current_session(info: Info) -> Session:
-    auth = info.context.auth
-    return Session.objects.select_related("user").get(pk=auth.session_id)
-
-
-def check_password(session: Session, password: str, otp: Any = UNCHECKED) -> None:
-    """Check the signed-in user's password (and second factor when ``otp``
-    is given, even as None), rate limited per user."""
-    subject = f"user:{session.user_id}"
-    ratelimit.hit("password_check_user", subject)
-    if not session.user.check_password(password):
-        security_log.info(
-            "password check failed user=%s sid=%s", session.user_id, session.pk
-        )
-        raise InvalidCredentials("The password is not correct.")
-    if otp is not UNCHECKED:
-        totp.check_second_factor(session.user, otp)
-    ratelimit.forgive("password_check_user", subject)
+def current_session(info: Info) -> Session:
+    """The caller's session row, with its user."""
+    sid = info.context.auth.session_id
+    return Session.objects.select_related("user").get(pk=sid)
 
 
 @strawberry.type
@@ -233,7 +215,7 @@ class UserMutation:
     def reauthenticate(
         self, info: Info, password: str, otp: str | None = None
     ) -> AuthPayload:
-        session = _current_session(info)
+        session = current_session(info)
         check_password(session, password, otp)
         session.auth_time = timezone.now()
         session.save(update_fields=["auth_time"])
@@ -246,7 +228,7 @@ class UserMutation:
     def change_password(
         self, info: Info, old_password: str, new_password: str
     ) -> AuthPayload:
-        session = _current_session(info)
+        session = current_session(info)
         user = session.user
         check_password(session, old_password)
         errors = password_errors(new_password, user)
