@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import caches
 from django.test import Client
 
+from tasks.models import Task
 from users.models import User
 
 PASSWORD = "correct horse battery staple"
@@ -120,3 +121,19 @@ def sign_in(gql) -> Callable[..., dict]:
 def tokens(user, sign_in) -> dict:
     """A fresh sign-in of ``user``."""
     return sign_in()
+
+
+@pytest.fixture
+def access(tokens) -> str:
+    """The access token of a fresh sign-in of ``user``."""
+    return tokens["accessToken"]
+
+
+@pytest.fixture
+def make_task(user):
+    """Create a task straight in the database; ``user`` owns it by default."""
+
+    def make(title: str = "Task", owner: User | None = None, **fields: Any) -> Task:
+        return Task.objects.create(owner=owner or user, title=title, **fields)
+
+    return make

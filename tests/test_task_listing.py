@@ -25,21 +25,6 @@ START = datetime(2030, 1, 1, 9, 0, tzinfo=timezone.UTC)
 
 
 @pytest.fixture
-def make_task(user):
-    """Create a task straight in the database; ``user`` owns it by default."""
-
-    def make(title="Task", owner=None, **fields):
-        return Task.objects.create(owner=owner or user, title=title, **fields)
-
-    return make
-
-
-@pytest.fixture
-def access(tokens) -> str:
-    return tokens["accessToken"]
-
-
-@pytest.fixture
 def list_titles(gql, access):
     """Run ``tasks`` as the signed-in user; return the titles in order."""
 

@@ -37,11 +37,6 @@ PAST = datetime(2020, 1, 1, tzinfo=timezone.UTC)
 
 
 @pytest.fixture
-def access(tokens) -> str:
-    return tokens["accessToken"]
-
-
-@pytest.fixture
 def task(user) -> Task:
     """A task of ``user`` with every field set, last changed long ago."""
     task = Task.objects.create(

@@ -43,21 +43,6 @@ query AllTasks(
 START = datetime(2030, 1, 1, 9, 0, tzinfo=timezone.UTC)
 
 
-@pytest.fixture
-def make_task(user):
-    """Create a task straight in the database; ``user`` owns it by default."""
-
-    def make(title="Task", owner=None, **fields):
-        return Task.objects.create(owner=owner or user, title=title, **fields)
-
-    return make
-
-
-@pytest.fixture
-def access(tokens) -> str:
-    return tokens["accessToken"]
-
-
 def grant(user, codename: str) -> None:
     user.user_permissions.add(Permission.objects.get(codename=codename))
 

@@ -12,6 +12,14 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    minutes = max(seconds // 60, 1)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def _link(template: str, token: str) -> str:
     return template.format(token=quote(token, safe=""))
 
@@ -22,7 +30,7 @@ def send_verification(user: Any, token: str) -> None:
         "Confirm your email address",
         f"Hello {user.get_username()},\n\nConfirm this address by opening:\n"
         f"{link}\n\nThe link expires in "
-        f"{settings.EMAIL_VERIFICATION_MAX_AGE // 3600} hours.\n",
+        f"{_duration(settings.EMAIL_VERIFICATION_MAX_AGE)}.\n",
         None,
         [user.email],
     )
@@ -45,7 +53,7 @@ def send_password_reset(user: Any, token: str) -> None:
         "Reset your password",
         f"Hello {user.get_username()},\n\nSet a new password by opening:\n"
         f"{link}\n\nThe link works once and expires in "
-        f"{settings.PASSWORD_RESET_TIMEOUT // 60} minutes. If you did not ask "
+        f"{_duration(settings.PASSWORD_RESET_TIMEOUT)}. If you did not ask "
         "for this, ignore this message.\n",
         None,
         [user.email],
