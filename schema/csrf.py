@@ -5,9 +5,10 @@ mode any POST that is not authenticated by an Authorization header goes
 through Django's CSRF check (token from the ``csrftoken`` cookie echoed in
 ``X-CSRFToken``, plus its Origin and Referer checks). That covers
 ``refreshToken`` and ``revokeToken`` reading the cookie, and login CSRF
-through ``tokenAuth`` and ``register`` setting it. A request with a Bearer
-header needs no token: no cross-site page can add that header without a
-CORS preflight, which only listed origins pass.
+through ``tokenAuth`` and ``register`` setting it. A request with a valid
+Bearer token needs no CSRF token: no cross-site page can add that header
+without a CORS preflight, which only listed origins pass. A Bearer header
+that does not verify is no such proof, and gets the check.
 """
 
 from typing import Any
@@ -17,6 +18,7 @@ from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
+from schema.context import authenticate_request
 from users.cookies import cookie_mode
 
 
@@ -28,8 +30,8 @@ def csrf_failure(request: HttpRequest) -> Any:
     """Return a 403 response when the request fails the CSRF check, else None."""
     if not cookie_mode() or request.method != "POST":
         return None
-    if request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("bearer "):
-        return None
+    if authenticate_request(request).user is not None:
+        return None  # a valid Bearer token: the header itself is the proof
     # A checker per request: the middleware caches CSRF_TRUSTED_ORIGINS on
     # its instance, and a module-wide one would never see a settings change.
     checker = CsrfViewMiddleware(_no_response)

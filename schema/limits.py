@@ -5,6 +5,7 @@ by the rule classes, so rules made anew per request would never hit it.
 """
 
 from django.conf import settings
+from graphql import GraphQLError, StringValueNode, ValidationRule
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -13,7 +14,23 @@ MAX_DEPTH = getattr(settings, "GRAPHQL_MAX_DEPTH", 10)
 MAX_ALIASES = getattr(settings, "GRAPHQL_MAX_ALIASES", 15)
 MAX_TOKENS = getattr(settings, "GRAPHQL_MAX_TOKENS", 2000)
 
-_RULES = [depth_rule(MAX_DEPTH, None, None), alias_rule(MAX_ALIASES)]
+
+class NoNulInStrings(ValidationRule):
+    """Refuse string literals holding NUL ("\\u0000"): PostgreSQL cannot
+    store it, so it would fail inside a resolver as a fault."""
+
+    def enter_string_value(self, node: StringValueNode, *_args) -> None:
+        if "\x00" in node.value:
+            self.report_error(
+                GraphQLError("Strings may not contain the NUL character.", node)
+            )
+
+
+_RULES = [
+    depth_rule(MAX_DEPTH, None, None),
+    alias_rule(MAX_ALIASES),
+    NoNulInStrings,
+]
 
 
 class QueryShapeLimits(AddValidationRules):

@@ -1,6 +1,7 @@
 """The /graphql/ view: JSON errors for bad requests, contract codes for all."""
 
 import json
+import re
 from typing import Any
 
 from cross_web import HTTPException
@@ -13,6 +14,28 @@ from strawberry.http import process_result
 from schema.context import get_context
 from schema.csrf import csrf_failure
 from schema.errors import format_error
+
+# A UTF-16 surrogate alone encodes no character: Python's JSON parser lets
+# "\ud800" through, but the database driver and the hashers cannot encode it.
+# PostgreSQL cannot store NUL in text either (psycopg raises DataError).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _has_unstorable_text(value: Any) -> bool:
+    """Whether any string (or key) in the parsed JSON holds NUL or a lone
+    surrogate."""
+    pending = [value]
+    while pending:  # not recursive: the nesting depth is the client's choice
+        item = pending.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 def error_response(status: int, message: str, code: str) -> JsonResponse:
@@ -42,7 +65,14 @@ class GraphQLView(StrawberryView):
         return response
 
     def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
+        try:
+            parsed = super().parse_json(data)
+        except (ValueError, RecursionError):
+            # Not UTF-8, a number too long to convert, or nested deeper than
+            # the parser goes: JSON we cannot read is a client error.
+            raise HTTPException(400, "The request body is not JSON.")
+        if _has_unstorable_text(parsed):
+            raise HTTPException(400, "The request holds text that cannot be stored.")
         if not isinstance(parsed, dict | list):
             raise HTTPException(400, "The request body must be a JSON object.")
         if isinstance(parsed, list) and not all(isinstance(i, dict) for i in parsed):
@@ -64,7 +94,8 @@ class GraphQLView(StrawberryView):
             return error_response(error.status_code, error.reason, "BAD_REQUEST")
         except RequestDataTooBig:
             return error_response(413, "The request body is too large.", "BAD_REQUEST")
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            # The body is decoded as UTF-8 before the JSON parser sees it.
             return error_response(400, "The request body is not JSON.", "BAD_REQUEST")
         if response.get("Content-Type", "").startswith("application/json"):
             # Answers may carry tokens: no cache, shared or private, keeps them.

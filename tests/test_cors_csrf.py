@@ -438,3 +438,21 @@ def test_wildcard_origin_with_credentials_refuses_to_start(settings, wildcard):
 
     with pytest.raises(ImproperlyConfigured, match=r"users\.E004"):
         refuse_unsafe_settings()
+
+
+def test_junk_bearer_header_does_not_skip_the_csrf_check(settings, user):
+    from django.test import Client
+
+    settings.JWT = {**settings.JWT, "REFRESH_TOKEN_COOKIE": True}
+    browser = Client(enforce_csrf_checks=True)
+    body = json.dumps({"query": "mutation { refreshToken { accessToken } }"})
+
+    response = browser.post(
+        "/graphql/",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer junk",
+    )
+
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["extensions"]["code"] == "CSRF_FAILED"

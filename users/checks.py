@@ -74,10 +74,38 @@ def _debug_errors() -> list[Error]:
     ]
 
 
+# Mail backends that write the message out on this machine: reset and
+# verification links (each a credential) would land in logs or files.
+LOGGING_MAIL_BACKENDS = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+)
+
+
+def _mail_errors() -> list[Error]:
+    mailers = getattr(settings, "MAILERS", None) or {}
+    if mailers.get("default", {}).get("BACKEND") not in LOGGING_MAIL_BACKENDS:
+        return []
+    return [
+        Error(
+            "Mail is not sent outside development: password reset and "
+            "verification links would be written to the server's log.",
+            hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, ...).",
+            id="users.E006",
+        )
+    ]
+
+
 @register(Tags.security, TAG)
 def check_safe_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Refuse a short or shared signing secret, insecure cookies, open CORS."""
     errors = _cors_errors()
     if getattr(settings, "DEVELOPMENT", True):
         return errors
-    return errors + _signing_key_errors() + _cookie_errors() + _debug_errors()
+    return (
+        errors
+        + _signing_key_errors()
+        + _cookie_errors()
+        + _debug_errors()
+        + _mail_errors()
+    )
