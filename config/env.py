@@ -73,19 +73,21 @@ def env_files_or_strs(name: str) -> list[str]:
 def local_secret(name: str, var_dir: Path, allow_create: bool) -> str:
     """Return the secret from the environment, else from ``var_dir/name``.
 
-    The file is created with 256 random bits when missing and creation is
-    allowed (development and tests only).
+    Only development (``allow_create``) falls back to the file, creating it
+    with random bits when missing; elsewhere the environment must have it.
     """
     value = os.environ.get(name)
     if value:
         return value
-    path = var_dir / name.lower()
-    if path.exists():
-        return path.read_text().strip()
     if not allow_create:
+        # Never a file left over from development: production secrets come
+        # from the environment, where the deployment put them on purpose.
         raise ImproperlyConfigured(
             f"{name} must be set in the environment outside development."
         )
+    path = var_dir / name.lower()
+    if path.exists():
+        return path.read_text().strip()
     var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
     try:

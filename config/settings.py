@@ -203,7 +203,7 @@ if _EMAIL_HOST:
         }
     }
 else:
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+    MAILERS = {"default": {"BACKEND": "users.mail_console.ReadableConsoleBackend"}}
 # Whether an address must be verified before its owner may sign in.
 REQUIRE_VERIFIED_EMAIL = env_bool("REQUIRE_VERIFIED_EMAIL", False)
 EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600)
@@ -315,7 +315,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "users.security": {"handlers": ["console"], "level": "INFO"},
+        "users.security": {
+            "handlers": ["console"],
+            "level": env_str("SECURITY_LOG_LEVEL", "INFO"),
+        },
         "schema.errors": {"handlers": ["console"], "level": "ERROR"},
     },
 }

@@ -8,11 +8,17 @@ trace, SQL or secret reaches a client.
 """
 
 import logging
+import re
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
 logger = logging.getLogger("schema.errors")
+# graphql-core's words for a variable whose value does not fit its type.
+BAD_VARIABLE_VALUE = re.compile(
+    r"Variable '\$(\w+)' (?:got invalid value|has invalid value"
+    r"|of required type|of non-null type)"
+)
 
 
 class ApiError(Exception):
@@ -133,13 +139,16 @@ def format_error(error: GraphQLError) -> GraphQLError:
         return error  # already formatted
     if original is None:
         # Raised by graphql-core itself: syntax, validation, variable values.
+        extensions = {**(error.extensions or {})}
+        bad_value = BAD_VARIABLE_VALUE.match(error.message)
         if isinstance(error, GraphQLSyntaxError):
-            code = "GRAPHQL_PARSE_FAILED"
-        elif error.path is None and "Variable" in error.message:
-            code = "BAD_USER_INPUT"
+            extensions["code"] = "GRAPHQL_PARSE_FAILED"
+        elif bad_value and error.path is None:
+            # A well-formed document given a bad value: the client's input.
+            extensions["code"] = "BAD_USER_INPUT"
+            extensions["fields"] = {bad_value.group(1): [error.message]}
         else:
-            code = "GRAPHQL_VALIDATION_FAILED"
-        extensions = {**(error.extensions or {}), "code": code}
+            extensions["code"] = "GRAPHQL_VALIDATION_FAILED"
         return _graphql_error(error, error.message, extensions)
     logger.error(
         "Unexpected error at %s", error.path, exc_info=original, stack_info=False

@@ -130,3 +130,21 @@ def test_graphiql_page_gets_a_policy_that_lets_it_load(client):
     policy = response["Content-Security-Policy"]
     assert "https://unpkg.com" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_production_ignores_secrets_left_in_the_var_folder(tmp_path):
+    (tmp_path / "jwt_signing_key").write_text("x" * 64)
+    env = production_env(tmp_path)
+    del env["JWT_SIGNING_KEY"]
+
+    result = manage(env, "check")
+
+    assert result.returncode != 0
+    assert "JWT_SIGNING_KEY must be set" in result.stderr
+
+
+def test_a_short_signing_key_refuses_to_start_in_development_too(tmp_path):
+    env = production_env(tmp_path, DJANGO_ENV="development", JWT_SIGNING_KEY="short")
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "users.E001" in result.stderr

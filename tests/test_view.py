@@ -113,3 +113,33 @@ def test_unexpected_fault_is_generic_and_logged(gql, tokens, monkeypatch, caplog
     assert "secret_column" not in json.dumps(result.json)
     assert "Traceback" not in json.dumps(result.json)
     assert "secret_column" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "code", "field"),
+    [
+        (
+            "query($l: Int) { tasks(pagination: {limit: $l}) { id } }",
+            {"l": "x"},
+            "BAD_USER_INPUT",
+            "l",
+        ),
+        ("query($i: ID!) { task(id: $i) { id } }", {}, "BAD_USER_INPUT", "i"),
+        ("query($x: Int) { __typename }", {"x": 1}, "GRAPHQL_VALIDATION_FAILED", None),
+        (
+            "{ tasks(pagination: {limit: $nope}) { id } }",
+            {},
+            "GRAPHQL_VALIDATION_FAILED",
+            None,
+        ),
+    ],
+)
+@pytest.mark.django_db
+def test_variable_values_are_input_errors_but_document_faults_are_not(
+    gql, query, variables, code, field
+):
+    result = gql(query, variables)
+
+    assert result.codes == [code]
+    if field:
+        assert field in result.error["extensions"]["fields"]

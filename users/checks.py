@@ -77,6 +77,7 @@ def _debug_errors() -> list[Error]:
 # Mail backends that write the message out on this machine: reset and
 # verification links (each a credential) would land in logs or files.
 LOGGING_MAIL_BACKENDS = (
+    "users.mail_console.ReadableConsoleBackend",
     "django.core.mail.backends.console.EmailBackend",
     "django.core.mail.backends.filebased.EmailBackend",
 )
@@ -99,13 +100,8 @@ def _mail_errors() -> list[Error]:
 @register(Tags.security, TAG)
 def check_safe_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Refuse a short or shared signing secret, insecure cookies, open CORS."""
-    errors = _cors_errors()
+    # A key that cannot sign fails every sign-in: refuse it in development too.
+    errors = _cors_errors() + _signing_key_errors()
     if getattr(settings, "DEVELOPMENT", True):
         return errors
-    return (
-        errors
-        + _signing_key_errors()
-        + _cookie_errors()
-        + _debug_errors()
-        + _mail_errors()
-    )
+    return errors + _cookie_errors() + _debug_errors() + _mail_errors()

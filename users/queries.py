@@ -17,7 +17,8 @@ class UserQuery:
 
     @strawberry.field(
         extensions=signed_in(),
-        description="Your live sessions, one per device, most recently used first.",
+        description="Your live sessions, one per device, the most recently "
+        "refreshed (lastUsedAt) first.",
     )
     def sessions(self, info: Info) -> list[SessionType]:
         auth = info.context.auth
