@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
     env_bool,
@@ -25,7 +26,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DJANGO_VAR_DIR", str(BASE_DIR / "var")))
 
 DJANGO_ENV = env_str("DJANGO_ENV", "development")
-DEVELOPMENT = DJANGO_ENV != "production"
+if DJANGO_ENV not in ("development", "production"):
+    # A typo must not quietly switch on every development default.
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be 'development' or 'production', not {DJANGO_ENV!r}."
+    )
+DEVELOPMENT = DJANGO_ENV == "development"
 DEBUG = env_bool("DJANGO_DEBUG", DEVELOPMENT)
 
 SECRET_KEY = local_secret("DJANGO_SECRET_KEY", VAR_DIR, allow_create=DEVELOPMENT)
@@ -49,12 +55,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.middleware.RequireHttps",
     "django.middleware.security.SecurityMiddleware",
     # The admin's CSS and scripts, collected to STATIC_ROOT by `make run`.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # After the header middleware, so its refusals carry their headers too.
+    "config.middleware.RequireHttps",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -204,6 +211,8 @@ if _EMAIL_HOST:
     }
 else:
     MAILERS = {"default": {"BACKEND": "users.mail_console.ReadableConsoleBackend"}}
+# SMTP mail leaves on a background thread (see users.emails).
+MAIL_IN_BACKGROUND = env_bool("MAIL_IN_BACKGROUND", bool(_EMAIL_HOST))
 # Whether an address must be verified before its owner may sign in.
 REQUIRE_VERIFIED_EMAIL = env_bool("REQUIRE_VERIFIED_EMAIL", False)
 EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600)

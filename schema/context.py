@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from strawberry.django.context import StrawberryDjangoContext
 
-from schema.errors import TokenExpired, TokenInvalid
+from schema.errors import TokenExpired, TokenInvalid, Unauthenticated
 from users.sessions import is_session_revoked
 from users.tokens import decode_access_token
 
@@ -35,7 +35,10 @@ class TokenUser:
 
     @cached_property
     def instance(self) -> Any:
-        return get_user_model()._default_manager.get(pk=self.pk)
+        user = get_user_model()._default_manager.filter(pk=self.pk).first()
+        if user is None:  # deleted since the token was checked
+            raise Unauthenticated("TOKEN_REVOKED")
+        return user
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name in {"instance", "payload"}:

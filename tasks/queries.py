@@ -9,13 +9,19 @@ from tasks.listing import selected_names, task_list
 from tasks.models import Task as TaskModel
 from tasks.types import OffsetPaginationInput, Task, TaskFilter, TaskOrder
 
+MAX_ID_DIGITS = 19  # a 64-bit primary key
+
 
 def own_task(info: Info, task_id: strawberry.ID) -> TaskModel:
     """Return the caller's task; another user's is as missing as no task."""
     user = current_user(info)
     # Only the canonical spelling names a task: int() would also take "+7",
     # " 7", "07" or non-ASCII digits as 7, giving one task many ids.
-    if not (task_id.isascii() and task_id.isdigit()) or task_id != str(int(task_id)):
+    if (
+        len(task_id) > MAX_ID_DIGITS
+        or not (task_id.isascii() and task_id.isdigit())
+        or task_id != str(int(task_id))
+    ):
         raise NotFound()
     mine = TaskModel.objects.select_related("owner").filter(owner_id=user.pk)
     task = mine.filter(id=int(task_id)).first()

@@ -25,7 +25,7 @@ LOCAL_CACHES = {
 
 @pytest.fixture(autouse=True)
 def _fast_hasher_and_clean_cache(settings):
-    # MD5 keeps the suite fast; the production hasher is Django's default.
+    # MD5 keeps the suite fast; the server's first hasher is Argon2id.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Tests keep their cache in memory, away from a developer's var/cache.
     settings.CACHES = LOCAL_CACHES

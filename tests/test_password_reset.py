@@ -290,3 +290,17 @@ def test_reset_does_not_skip_the_second_factor(gql, user, frozen):
     assert sign_in_code(gql, NEW_PASSWORD) == ["OTP_REQUIRED"]
     code = f"{TOTP(device.bin_key).token():06d}"
     assert sign_in_code(gql, NEW_PASSWORD, code) == ["OK"]
+
+
+def test_a_failing_mail_server_is_not_the_callers_error(gql, user, monkeypatch, caplog):
+    from users import emails
+
+    def broken(*args, **kwargs):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(emails, "send_mail", broken)
+
+    result = gql('mutation { requestPasswordReset(email: "alice@example.com") }')
+
+    assert result.data == {"requestPasswordReset": True}
+    assert "failed" in caplog.text

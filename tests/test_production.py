@@ -148,3 +148,17 @@ def test_a_short_signing_key_refuses_to_start_in_development_too(tmp_path):
     result = manage(env, "check")
     assert result.returncode != 0
     assert "users.E001" in result.stderr
+
+
+def test_an_unknown_django_env_refuses_to_start(tmp_path):
+    result = manage(production_env(tmp_path, DJANGO_ENV="prod"), "check")
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be 'development' or 'production'" in result.stderr
+
+
+def test_a_bad_trusted_proxy_entry_refuses_to_start(tmp_path):
+    result = manage(
+        production_env(tmp_path, TRUSTED_PROXIES="10.0.0.0/8,nope"), "check"
+    )
+    assert result.returncode != 0
+    assert "users.E007" in result.stderr

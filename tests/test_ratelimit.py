@@ -190,3 +190,9 @@ def test_spoofed_forwarded_for_cannot_reset_the_ip_limit(gql, user, tight):
         sign_in_as(gql, "x", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
     result = sign_in_as(gql, "y", HTTP_X_FORWARDED_FOR="198.51.100.99")
     assert result.codes == ["RATE_LIMITED"]
+
+
+def test_requests_without_an_address_are_still_limited(gql, user, tight):
+    for _ in range(5):
+        sign_in_as(gql, "nobody", ip="")
+    assert sign_in_as(gql, "alice", PASSWORD, ip="").codes == ["RATE_LIMITED"]

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from schema.errors import TokenReused, TokenRevoked
+from tests.conftest import PASSWORD
 from users import refresh
 from users.models import RefreshToken, Session, User
 
@@ -360,3 +361,19 @@ def test_concurrent_reuse_of_spent_token_revokes_session(file_db, tokens):
     assert TokenReused in {type(o) for o in outcomes}
     session, _ = file_db.call(_session_state)
     assert session.revoke_reason == "reuse"
+
+
+def test_retry_after_reauthentication_replaced_the_token_does_not_revoke(gql, tokens):
+    first = gql(REFRESH, {"refreshToken": tokens["refreshToken"]})
+    assert first.data
+    reauth = gql(
+        "mutation R($p: String!) { reauthenticate(password: $p) { accessToken } }",
+        {"p": PASSWORD},
+        token=first.data["refreshToken"]["accessToken"],
+    )
+    assert reauth.data
+
+    retried = gql(REFRESH, {"refreshToken": tokens["refreshToken"]})
+
+    assert retried.codes == ["TOKEN_INVALID"]
+    assert Session.objects.get().revoked_at is None

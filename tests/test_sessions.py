@@ -279,3 +279,23 @@ def test_revocation_check_falls_back_to_the_database_when_cache_fails(
     assert reason(gql(ME, token=gone["accessToken"])) == "TOKEN_REVOKED"
     assert gql(ME, token=kept["accessToken"]).data["me"]["username"] == "alice"
     assert "Revocation cache failed" in caplog.text
+
+
+def test_deleting_a_session_row_stops_its_tokens_at_once(gql, user, tokens):
+    Session.objects.all().delete()
+
+    assert reason(gql(ME, token=tokens["accessToken"])) == "TOKEN_REVOKED"
+    assert reason(gql(REFRESH, {"t": tokens["refreshToken"]})) == "TOKEN_INVALID"
+
+
+def test_expires_in_shrinks_near_the_sessions_absolute_end(gql, user, tokens):
+    session = Session.objects.get()
+    session.expires_at = timezone.now() + timedelta(minutes=5)
+    session.save()
+
+    fresh = gql(
+        "mutation R($t: String) { refreshToken(refreshToken: $t) { expiresIn } }",
+        {"t": tokens["refreshToken"]},
+    )
+
+    assert 290 <= fresh.data["refreshToken"]["expiresIn"] <= 300

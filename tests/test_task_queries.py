@@ -360,3 +360,10 @@ def test_owner_in_any_selection_form_costs_no_extra_query(
         result = gql(query, token=tokens["accessToken"])
 
     assert [t["owner"]["username"] for t in result.data["tasks"]] == ["alice"] * 5
+
+
+def test_an_id_of_thousands_of_digits_is_not_found(gql, access):
+    result = gql(
+        "query T($i: ID!) { task(id: $i) { id } }", {"i": "1" * 5000}, token=access
+    )
+    assert result.codes == ["NOT_FOUND"]

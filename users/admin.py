@@ -1,7 +1,10 @@
 """Admin for users and their sessions; an admin can revoke a session."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from users.models import Session, User
 from users.network import client_ip
@@ -35,5 +38,9 @@ class SessionAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in Session._meta.fields]
     actions = [revoke_selected]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Revoke instead: a revoked row is the record reuse checks rely on.
         return False

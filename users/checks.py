@@ -4,6 +4,7 @@ Each is an Error outside development, so ``manage.py`` commands and the
 WSGI/ASGI entry points refuse to start and name the setting to fix.
 """
 
+import ipaddress
 from typing import Any
 
 from django.conf import settings
@@ -97,11 +98,27 @@ def _mail_errors() -> list[Error]:
     ]
 
 
+def _proxy_errors() -> list[Error]:
+    errors = []
+    for entry in getattr(settings, "TRUSTED_PROXIES", ()):
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            errors.append(
+                Error(
+                    f"TRUSTED_PROXIES holds {entry!r}, no address or network.",
+                    hint="List addresses or networks, such as 10.0.0.0/8.",
+                    id="users.E007",
+                )
+            )
+    return errors
+
+
 @register(Tags.security, TAG)
 def check_safe_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Refuse a short or shared signing secret, insecure cookies, open CORS."""
     # A key that cannot sign fails every sign-in: refuse it in development too.
-    errors = _cors_errors() + _signing_key_errors()
+    errors = _cors_errors() + _signing_key_errors() + _proxy_errors()
     if getattr(settings, "DEVELOPMENT", True):
         return errors
     return errors + _cookie_errors() + _debug_errors() + _mail_errors()

@@ -5,11 +5,15 @@ both under ``SITE_URL``), never from the request's Host header, so a forged
 Host cannot point a reset link at someone else's site.
 """
 
+import logging
+import threading
 from typing import Any
 from urllib.parse import quote
 
 from django.conf import settings
 from django.core.mail import send_mail
+
+logger = logging.getLogger("users.emails")
 
 
 def _duration(seconds: int) -> str:
@@ -20,13 +24,33 @@ def _duration(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+def _deliver(subject: str, body: str, sender: None, to: list[str]) -> None:
+    """Send, or log the failure: a mail server's trouble is never the caller's.
+
+    With SMTP configured the message leaves on a thread of its own, so an
+    answer takes as long whether or not a message was sent, and reveals
+    nothing about which addresses have accounts.
+    """
+
+    def send() -> None:
+        try:
+            send_mail(subject, body, sender, to)
+        except Exception:
+            logger.exception("Sending %r failed.", subject)
+
+    if settings.MAIL_IN_BACKGROUND:
+        threading.Thread(target=send, daemon=True).start()
+    else:
+        send()
+
+
 def _link(template: str, token: str) -> str:
     return template.format(token=quote(token, safe=""))
 
 
 def send_verification(user: Any, token: str) -> None:
     link = _link(settings.EMAIL_VERIFY_URL, token)
-    send_mail(
+    _deliver(
         "Confirm your email address",
         f"Hello {user.get_username()},\n\nConfirm this address by opening:\n"
         f"{link}\n\nThe link expires in "
@@ -37,7 +61,7 @@ def send_verification(user: Any, token: str) -> None:
 
 
 def send_address_changed(user: Any, old_address: str) -> None:
-    send_mail(
+    _deliver(
         "Your email address was changed",
         f"Hello {user.get_username()},\n\nThe email address of your account "
         f"was changed from {old_address} to {user.email}. If you did not do "
@@ -49,7 +73,7 @@ def send_address_changed(user: Any, old_address: str) -> None:
 
 def send_password_reset(user: Any, token: str) -> None:
     link = _link(settings.PASSWORD_RESET_URL, token)
-    send_mail(
+    _deliver(
         "Reset your password",
         f"Hello {user.get_username()},\n\nSet a new password by opening:\n"
         f"{link}\n\nThe link works once and expires in "

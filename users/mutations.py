@@ -1,6 +1,7 @@
 """Mutations of the users app: sign-up, sign-in, tokens, sessions, profile."""
 
 import uuid
+from datetime import UTC, datetime
 
 import strawberry
 from django.conf import settings
@@ -13,6 +14,7 @@ from schema.errors import (
     NotFound,
     TokenInvalid,
     TokenRevoked,
+    Unauthenticated,
 )
 from schema.permissions import signed_in
 from users import cookies, emails, ratelimit, verification
@@ -57,15 +59,19 @@ class UpdateProfileInput:
 
 def _fresh_tokens(info: Info, session: Session) -> AuthPayload:
     """Replace the session's refresh token and issue a new pair."""
-    RefreshToken.objects.filter(session=session, used_at__isnull=True).delete()
-    refresh = refresh_tokens.issue_refresh_token(session)
+    with transaction.atomic():
+        RefreshToken.objects.filter(session=session, used_at__isnull=True).delete()
+        refresh = refresh_tokens.issue_refresh_token(session)
     return auth_payload(info, token_pair(session, refresh))
 
 
 def current_session(info: Info) -> Session:
     """The caller's session row, with its user."""
     sid = info.context.auth.session_id
-    return Session.objects.select_related("user").get(pk=sid)
+    session = Session.objects.select_related("user").filter(pk=sid).first()
+    if session is None:  # deleted since the token was checked
+        raise Unauthenticated("TOKEN_REVOKED")
+    return session
 
 
 @strawberry.type
@@ -155,8 +161,11 @@ class UserMutation:
         payload = decode_access_token(token)
         if is_session_revoked(payload["sid"]):
             raise TokenRevoked()
-        expires_at = timezone.datetime.fromtimestamp(payload["exp"], tz=timezone.UTC)
-        return TokenInfo(token_type="access", expires_at=expires_at, payload=payload)
+        expires_at = datetime.fromtimestamp(payload["exp"], tz=UTC)
+        # A copy: the verified payload is shared with later requests.
+        return TokenInfo(
+            token_type="access", expires_at=expires_at, payload=dict(payload)
+        )
 
     @strawberry.mutation(
         description="Sign this device out: the session of the refresh token given, "
@@ -183,12 +192,12 @@ class UserMutation:
     )
     def revoke_session(self, info: Info, id: strawberry.ID) -> bool:
         auth = info.context.auth
-        if str(id) != auth.session_id:
-            require_recent_auth(auth.payload)
         try:
             session_id = uuid.UUID(str(id))
         except ValueError:
             raise NotFound()
+        if str(session_id) != auth.session_id:
+            require_recent_auth(auth.payload)
         sessions = Session.objects.filter(user_id=auth.user.pk, pk=session_id)
         if not sessions.exists():
             raise NotFound()
@@ -217,9 +226,10 @@ class UserMutation:
     ) -> AuthPayload:
         session = current_session(info)
         check_password(session, password, otp)
-        session.auth_time = timezone.now()
-        session.save(update_fields=["auth_time"])
-        return _fresh_tokens(info, session)
+        with transaction.atomic():
+            session.auth_time = timezone.now()
+            session.save(update_fields=["auth_time"])
+            return _fresh_tokens(info, session)
 
     @strawberry.mutation(
         extensions=signed_in(),

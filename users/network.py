@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 
+UNKNOWN = "unknown"
+
 
 @lru_cache(maxsize=4)
 def _networks(proxies: tuple[str, ...]) -> tuple:
@@ -27,9 +29,11 @@ def client_ip(request: Any) -> str | None:
     ``TRUSTED_PROXIES``; then X-Forwarded-For is read from the right, past
     every trusted hop, to the first address a trusted proxy vouched for.
     """
-    remote = request.META.get("REMOTE_ADDR") or None
+    # No address at all (a unix socket) still counts as one client, so
+    # per-address limits never switch off.
+    remote = request.META.get("REMOTE_ADDR") or UNKNOWN
     networks = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
-    if remote is None or not networks or not _trusted(remote, networks):
+    if not networks or not _trusted(remote, networks):
         return remote
     hops = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
     for hop in reversed([h.strip() for h in hops if h.strip()]):

@@ -15,7 +15,7 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -77,7 +77,7 @@ def check_session(session: Session) -> None:
         raise TokenExpired()
 
 
-def _claim(row: RefreshToken, now) -> bool:
+def _claim(row: RefreshToken, now: datetime) -> bool:
     # The conditional update is the lock: only one use can flip used_at.
     updated = RefreshToken.objects.filter(pk=row.pk, used_at__isnull=True).update(
         used_at=now
@@ -85,16 +85,26 @@ def _claim(row: RefreshToken, now) -> bool:
     return updated == 1
 
 
-def _retry_allowed(row: RefreshToken, successor_hash: str, now) -> bool:
+def _second_use(row: RefreshToken, successor_hash: str, now: datetime) -> str:
+    """Judge a token presented again: "retry", "superseded" or "reuse".
+
+    Within the grace window the immediate predecessor of an unused successor
+    is a retry. If that successor is gone (reauthenticate and changePassword
+    replace the session's refresh token), the token is merely superseded.
+    Anything else is reuse.
+    """
     grace = timedelta(seconds=jwt_settings.REFRESH_GRACE_PERIOD)
     if row.used_at is None or now - row.used_at > grace:
-        return False
-    return RefreshToken.objects.filter(
-        session_id=row.session_id, token_hash=successor_hash, used_at__isnull=True
-    ).exists()
+        return "reuse"
+    successor = RefreshToken.objects.filter(
+        session_id=row.session_id, token_hash=successor_hash
+    ).first()
+    if successor is None:
+        return "superseded"
+    return "retry" if successor.used_at is None else "reuse"
 
 
-def _extend(session: Session, now) -> None:
+def _extend(session: Session, now: datetime) -> None:
     idle = timedelta(seconds=jwt_settings.REFRESH_TOKEN_IDLE_LIFETIME)
     session.last_used_at = now
     session.idle_expires_at = min(now + idle, session.expires_at)
@@ -119,8 +129,11 @@ def rotate(raw: str | None, ip: str | None = None) -> Rotation:
             _extend(session, now)
             return Rotation(session, successor)
         row.refresh_from_db(fields=["used_at"])
-        if _retry_allowed(row, successor_hash, now):
+        verdict = _second_use(row, successor_hash, now)
+        if verdict == "retry":
             return Rotation(session, successor, retried=True)
+        if verdict == "superseded":
+            raise TokenInvalid()
         revoke_sessions(Session.objects.filter(pk=session.pk), "reuse", ip)
 
     security_log.warning(

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from users.conf import jwt_settings
 from users.models import Session
-from users.network import client_ip
+from users.network import UNKNOWN, client_ip
 from users.security_log import security_log
 
 REVOKED_PREFIX = "auth:revoked-sid:"
@@ -62,7 +62,8 @@ def is_session_revoked(session_id: str) -> bool:
     except Exception:
         logger.exception("Revocation cache failed; asking the database.")
         _loaded.clear()  # reload recent revocations once the cache is back
-        return Session.objects.filter(pk=session_id, revoked_at__isnull=False).exists()
+        live = Session.objects.filter(pk=session_id, revoked_at__isnull=True)
+        return not live.exists()  # a deleted session counts as revoked
 
 
 def load_recent_revocations() -> None:
@@ -89,7 +90,7 @@ def start_session(user: Any, request: Any, auth_time: datetime | None = None):
         idle_expires_at=min(now + idle, absolute),
         expires_at=absolute,
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:255],
-        ip_address=client_ip(request),
+        ip_address=ip if (ip := client_ip(request)) != UNKNOWN else None,
     )
     _enforce_session_cap(user)
     return session

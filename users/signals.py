@@ -18,6 +18,13 @@ def revoke_when_deactivated(sender: type, instance: User, **kwargs: Any) -> None
         revoke_user_sessions(instance, "user_deactivated")
 
 
+@receiver(pre_delete, sender=Session)
+def revoke_when_session_deleted(sender: type, instance: Session, **kwargs: Any) -> None:
+    # Rows deleted early (the admin, a cascade) must stop their tokens too.
+    if instance.is_live():
+        mark_revoked([instance.pk], "deleted")
+
+
 @receiver(pre_delete, sender=User)
 def revoke_when_deleted(sender: type, instance: User, **kwargs: Any) -> None:
     # The rows go with the user; the cache must still reject their tokens.

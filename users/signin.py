@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from django.utils import timezone
 
 from schema.errors import EmailNotVerified, InvalidCredentials
@@ -33,7 +34,9 @@ class TokenPair:
 
     @property
     def expires_in(self) -> int:
-        return jwt_settings.ACCESS_TOKEN_LIFETIME
+        """Seconds the access token lives: less near the session's end."""
+        left = (self.access_expires_at - timezone.now()).total_seconds()
+        return max(0, min(round(left), jwt_settings.ACCESS_TOKEN_LIFETIME))
 
 
 def token_pair(session: Session, refresh_token: str | None) -> TokenPair:
@@ -51,10 +54,11 @@ def token_pair(session: Session, refresh_token: str | None) -> TokenPair:
 
 def sign_in(request: Any, user: Any) -> TokenPair:
     """Start a session for an authenticated user and return its tokens."""
-    user.last_login = timezone.now()
-    user.save(update_fields=["last_login"])
-    session = start_session(user, request)
-    refresh = issue_refresh_token(session)
+    with transaction.atomic():  # a session is never left without its token
+        user.last_login = timezone.now()
+        user.save(update_fields=["last_login"])
+        session = start_session(user, request)
+        refresh = issue_refresh_token(session)
     security_log.info(
         "sign-in user=%s sid=%s ip=%s", user.pk, session.pk, client_ip(request)
     )

@@ -68,8 +68,8 @@ def issue_access_token(user: Any, session: Any) -> tuple[str, datetime]:
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
-    # Only to choose the key: jwt.decode parses the whole token again, strictly,
-    # so reading the header here once saves PyJWT a second full parse.
+    # Read only to choose the key, more cheaply than PyJWT's full parse of
+    # all three parts; jwt.decode then checks the whole token strictly.
     head, dot, _ = token.partition(".")
     if not dot or len(head) > MAX_HEADER_LENGTH:
         raise TokenInvalid()

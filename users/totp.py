@@ -30,8 +30,9 @@ def enabled(user: Any) -> bool:
 
 def start_setup(user: Any) -> TOTPDevice:
     """Replace any unconfirmed device with a new secret awaiting a code."""
-    TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).delete()
-    return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user_id=user.pk, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 
 def secret_of(device: TOTPDevice) -> str:
