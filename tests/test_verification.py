@@ -355,3 +355,22 @@ def test_email_change_in_case_only_keeps_the_address_verified(gql, make_user, si
 
     assert mail.outbox == []
     assert gql(ME, token=access).data["me"]["emailVerified"] is True
+
+
+def test_changing_a_verified_address_does_not_lock_the_owner_out(
+    gql, user, tokens, settings
+):
+    from tests.conftest import PASSWORD, TOKEN_AUTH
+    from users import verification
+
+    verification.verify(verification.make_token(user))
+    settings.REQUIRE_VERIFIED_EMAIL = True
+    changed = gql(
+        'mutation { updateProfile(input: {email: "typo@exampel.com"}) { email } }',
+        token=tokens["accessToken"],
+    )
+    assert changed.data["updateProfile"]["email"] == "typo@exampel.com"
+
+    again = gql(TOKEN_AUTH, {"username": "alice", "password": PASSWORD})
+
+    assert again.data["tokenAuth"]["accessToken"]

@@ -17,6 +17,11 @@ class User(AbstractUser):
     email_verified = models.BooleanField(
         default=False, help_text="The owner proved they receive mail at it."
     )
+    verified_once = models.BooleanField(
+        default=False,
+        help_text="The owner has proved an address before; a new, unverified "
+        "one does not lock them out.",
+    )
 
     objects = UserManager()
 

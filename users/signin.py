@@ -94,6 +94,10 @@ def check_credentials(
         raise InvalidCredentials()
     totp.check_second_factor(user, otp)
     ratelimit.forgive("sign_in_account", subject)
-    if settings.REQUIRE_VERIFIED_EMAIL and not user.email_verified:
+    # Once an address was proven, a changed, unverified one (perhaps a typo)
+    # must not lock its owner out: they can sign in and correct it.
+    if settings.REQUIRE_VERIFIED_EMAIL and not (
+        user.email_verified or user.verified_once
+    ):
         raise EmailNotVerified()
     return user

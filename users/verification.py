@@ -51,6 +51,6 @@ def verify(token: str) -> User:
         raise TokenExpired()
     except signing.BadSignature:
         raise TokenInvalid()
-    user.email_verified = True
-    user.save(update_fields=["email_verified"])
+    user.email_verified = user.verified_once = True
+    user.save(update_fields=["email_verified", "verified_once"])
     return user
