@@ -52,6 +52,26 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+PARSERS = {
+    bool: lambda name, default: env_bool(name, default),
+    int: lambda name, default: env_int(name, default),
+    str: lambda name, default: env_str(name, default) or None,
+}
+
+
+def env_overrides(prefix: str, types: dict[str, type]) -> dict:
+    """Return ``{KEY: value}`` for each ``PREFIX + KEY`` the environment sets.
+
+    Keys left unset are left out, so the defaults stay in one place (the
+    settings object that reads this dict). An empty string means None.
+    """
+    return {
+        key: PARSERS[kind](prefix + key, None)
+        for key, kind in types.items()
+        if prefix + key in os.environ
+    }
+
+
 def env_file_or_str(name: str) -> str:
     """Return ``NAME``, or the contents of the file ``NAME_FILE`` names."""
     path = os.environ.get(f"{name}_FILE")

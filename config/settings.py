@@ -18,9 +18,11 @@ from config.env import (
     env_files_or_strs,
     env_int,
     env_list,
+    env_overrides,
     env_str,
     local_secret,
 )
+from users.conf import DEFAULTS as JWT_DEFAULTS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DJANGO_VAR_DIR", str(BASE_DIR / "var")))
@@ -240,36 +242,35 @@ GRAPHQL_MAX_TOKENS = env_int("GRAPHQL_MAX_TOKENS", 2000)
 # Request bodies larger than this are refused with 413 before parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_REQUEST_BYTES", 100_000)
 
-JWT_ALGORITHM = env_str("JWT_ALGORITHM", "HS256")
-if JWT_ALGORITHM.startswith("HS"):
-    JWT_SIGNING_KEY = local_secret("JWT_SIGNING_KEY", VAR_DIR, DEVELOPMENT)
+# Token settings: only what the environment sets; every default, with its
+# meaning and unit, is in users/conf.py.
+JWT = env_overrides(
+    "JWT_",
+    {
+        "ALGORITHM": str,
+        "ISSUER": str,
+        "AUDIENCE": str,
+        "ACCESS_TOKEN_LIFETIME": int,
+        "REFRESH_TOKEN_IDLE_LIFETIME": int,
+        "SESSION_ABSOLUTE_LIFETIME": int,
+        "REFRESH_GRACE_PERIOD": int,
+        "LEEWAY": int,
+        "REFRESH_TOKEN_COOKIE": bool,
+        "REFRESH_COOKIE_NAME": str,
+        "REFRESH_COOKIE_SECURE": bool,
+        "REFRESH_COOKIE_SAMESITE": str,
+    },
+)
+if JWT.get("ALGORITHM", JWT_DEFAULTS["ALGORITHM"].default).startswith("HS"):
+    JWT["SIGNING_KEY"] = local_secret("JWT_SIGNING_KEY", VAR_DIR, DEVELOPMENT)
 else:  # a PEM private key, from the variable or a file it names
-    JWT_SIGNING_KEY = env_file_or_str("JWT_SIGNING_KEY")
-
-JWT = {
-    "ALGORITHM": JWT_ALGORITHM,
-    "SIGNING_KEY": JWT_SIGNING_KEY,
-    "VERIFYING_KEYS": env_files_or_strs("JWT_VERIFYING_KEYS"),
-    "ISSUER": env_str("JWT_ISSUER", "graphql-auth"),
-    "AUDIENCE": env_str("JWT_AUDIENCE") or None,
-    "ACCESS_TOKEN_LIFETIME": env_int("JWT_ACCESS_TOKEN_LIFETIME", 15 * 60),
-    "REFRESH_TOKEN_IDLE_LIFETIME": env_int(
-        "JWT_REFRESH_TOKEN_IDLE_LIFETIME", 7 * 24 * 3600
-    ),
-    "SESSION_ABSOLUTE_LIFETIME": env_int(
-        "JWT_SESSION_ABSOLUTE_LIFETIME", 30 * 24 * 3600
-    ),
-    "REFRESH_GRACE_PERIOD": env_int("JWT_REFRESH_GRACE_PERIOD", 15),
-    "REFRESH_TOKEN_COOKIE": env_bool("JWT_REFRESH_TOKEN_COOKIE", False),
-    # __Host- cookies must be Secure; plain-HTTP development uses a plain name.
-    "REFRESH_COOKIE_NAME": env_str(
-        "JWT_REFRESH_COOKIE_NAME",
-        "refresh_token" if DEVELOPMENT else "__Host-refresh_token",
-    ),
-    "REFRESH_COOKIE_SECURE": env_bool("JWT_REFRESH_COOKIE_SECURE", not DEVELOPMENT),
-    "REFRESH_COOKIE_SAMESITE": env_str("JWT_REFRESH_COOKIE_SAMESITE", "Strict"),
-    "LEEWAY": env_int("JWT_LEEWAY", 5),
-}
+    JWT["SIGNING_KEY"] = env_file_or_str("JWT_SIGNING_KEY")
+JWT["VERIFYING_KEYS"] = env_files_or_strs("JWT_VERIFYING_KEYS")
+if DEVELOPMENT:
+    # Plain HTTP: a __Host- cookie must be Secure, so development uses a
+    # plain name and no Secure flag unless told otherwise.
+    JWT.setdefault("REFRESH_COOKIE_NAME", "refresh_token")
+    JWT.setdefault("REFRESH_COOKIE_SECURE", False)
 
 # Browsers and transport security. Outside development every request must
 # arrive over HTTPS (directly, or through a proxy that says so in
