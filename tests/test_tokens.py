@@ -5,34 +5,31 @@ differs from a valid token in the single property under test; a check that
 stopped looking at that property would let it through and fail the test.
 """
 
-import base64
-import hashlib
-import hmac
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from schema.errors import TokenExpired
 from tests.conftest import PASSWORD
-from users.keys import key_ring
+from tests.tokenkit import (
+    ME,
+    OTHER_SECRET,
+    SECRET,
+    VERIFY,
+    alg_none,
+    b64,
+    me_reason,
+    resign,
+    segment,
+    split,
+    tampered,
+    verify_code,
+)
 
-SECRET = "server-secret-for-tests-" + "s" * 32
-OTHER_SECRET = "attacker-secret-for-tests-" + "a" * 32
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 
-ME = "query { me { id username } }"
-VERIFY = """
-mutation Verify($token: String!) {
-  verifyToken(token: $token) { tokenType expiresAt payload }
-}
-"""
 REFRESH = """
 mutation Refresh($refreshToken: String) {
   refreshToken(refreshToken: $refreshToken) { accessToken refreshToken }
@@ -58,78 +55,6 @@ def _hs256_secret(settings):
     settings.JWT = {**settings.JWT, "ALGORITHM": "HS256", "SIGNING_KEY": SECRET}
 
 
-# Building a token by hand: the attacker's view of the format.
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _segment(obj: Any) -> str:
-    return _b64(json.dumps(obj, separators=(",", ":")).encode())
-
-
-def split(token: str) -> tuple[dict, dict]:
-    """Return a token's header and claims, unverified."""
-    header, claims, _ = token.split(".")
-    return json.loads(_unb64(header)), json.loads(_unb64(claims))
-
-
-def hs256(header: dict, claims: dict, key: bytes) -> str:
-    """Sign with HMAC-SHA256 whatever the header says, as an attacker would."""
-    signing_input = f"{_segment(header)}.{_segment(claims)}"
-    signature = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{_b64(signature)}"
-
-
-def resign(
-    token: str,
-    key: str = SECRET,
-    header: dict | None = None,
-    claims: dict | None = None,
-    drop: tuple[str, ...] = (),
-) -> str:
-    """Edit a token's header and claims, then sign it with ``key``."""
-    old_header, old_claims = split(token)
-    new_header = {**old_header, **(header or {})}
-    new_claims = {**old_claims, **(claims or {})}
-    for name in drop:
-        new_header.pop(name, None)
-        new_claims.pop(name, None)
-    return hs256(new_header, new_claims, key.encode())
-
-
-def tampered(token: str) -> str:
-    """Edit the claims but keep the original signature."""
-    header, _, signature = token.split(".")
-    edited = {**split(token)[1], "sub": "999999", "is_staff": True}
-    return f"{header}.{_segment(edited)}.{signature}"
-
-
-def alg_none(token: str, signature: bool = False) -> str:
-    header, claims = split(token)
-    unsigned = f"{_segment({**header, 'alg': 'none'})}.{_segment(claims)}."
-    return unsigned + (token.rsplit(".", 1)[1] if signature else "")
-
-
-def me_reason(gql, token: str | None = None, **headers: str) -> str | None:
-    result = gql(ME, token=token, **headers)
-    if not result.errors:
-        return None
-    assert result.data is None
-    assert result.codes == ["UNAUTHENTICATED"]
-    return result.error["extensions"]["reason"]
-
-
-def verify_code(gql, token: str) -> str | None:
-    result = gql(VERIFY, {"token": token})
-    return result.codes[0] if result.errors else None
-
-
 # Tokens refused, built from a valid sign-in (``tokens`` is its AuthPayload).
 
 INVALID_TOKENS: dict[str, Callable[[dict], str]] = {
@@ -147,7 +72,7 @@ INVALID_TOKENS: dict[str, Callable[[dict], str]] = {
     ),
     "jwk header": lambda t: resign(
         t["accessToken"],
-        header={"jwk": {"kty": "oct", "k": _b64(SECRET.encode())}},
+        header={"jwk": {"kty": "oct", "k": b64(SECRET.encode())}},
     ),
     "x5u header": lambda t: resign(
         t["accessToken"], header={"x5u": "http://127.0.0.1:9/cert.pem"}
@@ -183,7 +108,7 @@ INVALID_TOKENS: dict[str, Callable[[dict], str]] = {
     "garbage": lambda t: "garbage",
     "three empty segments": lambda t: "..",
     "segments not base64 JSON": lambda t: "eyJhbGciOi.notjson.sig",
-    "header a JSON list": lambda t: f"{_b64(b'[1]')}.{_segment({})}.",
+    "header a JSON list": lambda t: f"{b64(b'[1]')}.{segment({})}.",
 }
 
 
@@ -383,137 +308,6 @@ def test_refresh_token_works_with_stale_bearer_token(gql, sign_in, stale_bearer)
 def test_verify_token_works_with_stale_bearer_token(gql, sign_in, stale_bearer):
     token = sign_in()["accessToken"]
     assert gql(VERIFY, {"token": token}, token=stale_bearer).errors == []
-
-
-# Asymmetric algorithms and key rotation.
-
-
-@cache
-def private_pem(algorithm: str, index: int = 0) -> str:
-    """Return a PEM private key for the algorithm (``index`` picks another)."""
-    if algorithm == "RS256":
-        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
-    elif algorithm == "ES256":
-        key = ec.generate_private_key(ec.SECP256R1())
-    else:
-        key = ed25519.Ed25519PrivateKey.generate()
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-
-
-def public_pem(private: str) -> str:
-    key = serialization.load_pem_private_key(private.encode(), None)
-    return (
-        key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-        .decode()
-    )
-
-
-def configure(settings, algorithm: str, signing: str, verifying=()) -> None:
-    settings.JWT = {
-        **settings.JWT,
-        "ALGORITHM": algorithm,
-        "SIGNING_KEY": signing,
-        "VERIFYING_KEYS": list(verifying),
-    }
-
-
-ASYMMETRIC = ["RS256", "ES256", "EdDSA"]
-
-
-@pytest.mark.parametrize("algorithm", ASYMMETRIC)
-def test_asymmetric_algorithm_signs_and_verifies(
-    gql, user, sign_in, settings, algorithm
-):
-    configure(settings, algorithm, private_pem(algorithm))
-    token = sign_in()["accessToken"]
-
-    header, _ = split(token)
-    assert header["alg"] == algorithm
-    assert header["typ"] == "at+jwt"
-    assert me_reason(gql, token) is None
-    assert verify_code(gql, token) is None
-    # An outside party holding only the public key can check the signature.
-    claims = jwt.decode(
-        token,
-        public_pem(private_pem(algorithm)),
-        algorithms=[algorithm],
-        options={"verify_aud": False},
-    )
-    assert claims["sub"] == str(user.pk)
-
-
-@pytest.mark.parametrize("algorithm", ASYMMETRIC)
-def test_asymmetric_token_signed_by_another_key_is_invalid(
-    gql, user, sign_in, settings, algorithm
-):
-    configure(settings, algorithm, private_pem(algorithm))
-    header, claims = split(sign_in()["accessToken"])
-    # Same kid and claims, signed by a key the server does not hold.
-    forged = jwt.encode(claims, private_pem(algorithm, 1), algorithm, headers=header)
-    assert me_reason(gql, forged) == "TOKEN_INVALID"
-
-
-@pytest.mark.parametrize("header_alg", ["HS256", "RS256"])
-def test_hs256_signed_with_rsa_public_key_is_invalid(
-    gql, user, sign_in, settings, header_alg
-):
-    # Algorithm confusion: the public key used as an HMAC secret.
-    private = private_pem("RS256")
-    configure(settings, "RS256", private)
-    header, claims = split(sign_in()["accessToken"])
-    assert header["kid"] == key_ring().signing_kid
-
-    pem = public_pem(private).encode()
-    for secret in (pem, pem.strip()):
-        forged = hs256({**header, "alg": header_alg}, claims, secret)
-        assert me_reason(gql, forged) == "TOKEN_INVALID"
-        assert verify_code(gql, forged) == "TOKEN_INVALID"
-
-
-def test_hs256_token_is_invalid_once_server_moves_to_rs256(
-    gql, user, sign_in, settings
-):
-    token = sign_in()["accessToken"]
-    configure(settings, "RS256", private_pem("RS256"), [])
-    assert me_reason(gql, token) == "TOKEN_INVALID"
-
-
-@pytest.fixture(params=["HS256", *ASYMMETRIC])
-def rotation(request) -> tuple[str, str, str, str]:
-    """Return (algorithm, old signing key, new signing key, old verifying key)."""
-    algorithm = request.param
-    if algorithm == "HS256":
-        return algorithm, SECRET, OTHER_SECRET, SECRET
-    old, new = private_pem(algorithm), private_pem(algorithm, 1)
-    return algorithm, old, new, public_pem(old)
-
-
-def test_token_of_old_key_verifies_while_listed_and_fails_once_removed(
-    gql, user, sign_in, settings, rotation
-):
-    algorithm, old, new, old_verifying = rotation
-    configure(settings, algorithm, old)
-    token = sign_in()["accessToken"]
-
-    configure(settings, algorithm, new, [old_verifying])
-    assert me_reason(gql, token) is None
-    assert verify_code(gql, token) is None
-    fresh = sign_in()["accessToken"]
-    assert split(fresh)[0]["kid"] != split(token)[0]["kid"]
-    assert me_reason(gql, fresh) is None
-
-    configure(settings, algorithm, new)
-    assert me_reason(gql, token) == "TOKEN_INVALID"
-    assert verify_code(gql, token) == "TOKEN_INVALID"
-    assert me_reason(gql, fresh) is None
 
 
 # The claims hook.
