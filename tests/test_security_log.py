@@ -113,3 +113,19 @@ def test_log_never_contains_tokens_or_passwords(gql, user, sign_in, log, time_ma
     }
     leaked = [name for name, secret in secrets.items() if secret in text]
     assert leaked == []
+
+
+def test_rate_limit_trips_log_ids_and_addresses_but_no_typed_names(
+    gql, user, settings, caplog
+):
+    settings.RATE_LIMITS = {"sign_in_account": (1, 900)}
+    query = 'mutation S($u: String!) { tokenAuth(username: $u, password: "nope") '
+    query += "{ accessToken } }"
+    for _ in range(2):
+        gql(query, {"u": "someone@private.example"})
+    for _ in range(2):
+        gql(query, {"u": "alice"})
+
+    assert f"subject=user:{user.pk}" in caplog.text
+    assert "someone@private.example" not in caplog.text
+    assert "sign-in failed user=-" in caplog.text

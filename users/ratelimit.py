@@ -9,6 +9,7 @@ logged, rather than silently letting every attempt through.
 
 import contextlib
 import hashlib
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.utils.connection import ConnectionProxy
 
 from schema.errors import RateLimited
+from users.network import UNKNOWN
 from users.security_log import security_log
 
 logger = logging.getLogger("users.ratelimit")
@@ -75,8 +77,19 @@ def _window(name: str) -> tuple[Rate, int, int]:
     return limit, start, start + limit.period - now
 
 
-def _refuse(name: str, retry_after: int) -> None:
-    security_log.warning("rate limit reached limit=%s", name)
+def _is_ip(subject: str) -> bool:
+    try:
+        ipaddress.ip_address(subject)
+    except ValueError:
+        return subject == UNKNOWN
+    return True
+
+
+def _refuse(name: str, subject: str, retry_after: int) -> None:
+    # Client addresses and user ids are logged; a typed name or an email
+    # address stays out of the log.
+    shown = subject if subject.startswith("user:") or _is_ip(subject) else "-"
+    security_log.warning("rate limit reached limit=%s subject=%s", name, shown)
     raise RateLimited(retry_after=max(retry_after, 1))
 
 
@@ -87,7 +100,7 @@ def hit(name: str, subject: str | None) -> None:
     limit, start, retry_after = _window(name)
     count = _increment(_key(name, subject, start), limit.period)
     if count > limit.limit:
-        _refuse(name, retry_after)
+        _refuse(name, subject, retry_after)
 
 
 def forgive(name: str, subject: str | None) -> None:

@@ -90,7 +90,10 @@ def check_credentials(
 
     user = authenticate(request, username=identifier, password=password)
     if user is None:
-        security_log.info("sign-in failed ip=%s", ip)
+        # The user id when the account exists; never the name typed, which
+        # may be someone's email address or a password typed in the wrong box.
+        known = subject.removeprefix("user:") if subject.startswith("user:") else "-"
+        security_log.info("sign-in failed user=%s ip=%s", known, ip)
         raise InvalidCredentials()
     totp.check_second_factor(user, otp)
     ratelimit.forgive("sign_in_account", subject)
