@@ -1,3 +1,5 @@
+"""ASGI entry point; refuses to start with unsafe settings."""
+
 import os
 
 from django.core.asgi import get_asgi_application

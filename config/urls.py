@@ -1,3 +1,5 @@
+"""URL routes: /graphql/, the JWKS, the CSRF token and the admin."""
+
 from django.contrib import admin
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt

@@ -63,6 +63,7 @@ class Auth:
 
 
 def bearer_token(request: HttpRequest) -> str | None:
+    """Return the token of an ``Authorization: Bearer`` header, or None."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -97,4 +98,5 @@ class Context(StrawberryDjangoContext):
 
 
 def get_context(request: HttpRequest, response: HttpResponse) -> Context:
+    """Build the context Strawberry hands every resolver."""
     return Context(request=request, response=response)

@@ -52,8 +52,10 @@ class HasPermission(BasePermission):
 
 
 def signed_in() -> list[PermissionExtension]:
+    """Field extensions that require a valid access token."""
     return [PermissionExtension(permissions=[IsAuthenticated()])]
 
 
 def requires_perm(perm: str) -> list[PermissionExtension]:
+    """Field extensions that require a signed-in user holding ``perm``."""
     return [PermissionExtension(permissions=[HasPermission(perm)])]

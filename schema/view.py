@@ -39,6 +39,7 @@ def _has_unstorable_text(value: Any) -> bool:
 
 
 def error_response(status: int, message: str, code: str) -> JsonResponse:
+    """A JSON error in the GraphQL shape, for requests refused before GraphQL."""
     body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     response = JsonResponse(body, status=status)
     response["Cache-Control"] = "no-store"

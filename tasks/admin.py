@@ -1,3 +1,5 @@
+"""Admin for tasks."""
+
 from django.contrib import admin
 
 from tasks.models import Task

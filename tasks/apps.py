@@ -1,3 +1,5 @@
+"""The tasks app: the worked example of an API behind sign-in."""
+
 from django.apps import AppConfig
 
 

@@ -51,5 +51,6 @@ def evaluate(
 
 
 def clear() -> None:
+    """Forget every kept SQL text (tests)."""
     with _lock:
         _sql.clear()

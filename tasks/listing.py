@@ -24,6 +24,7 @@ ORDER_FIELDS = {
 
 
 def apply_filters(tasks: QuerySet, filters: TaskFilter | None) -> QuerySet:
+    """Narrow the tasks by every condition the filter gives."""
     if filters is None:
         return tasks
     if filters.status is not None:
@@ -43,6 +44,7 @@ def apply_filters(tasks: QuerySet, filters: TaskFilter | None) -> QuerySet:
 
 
 def apply_order(tasks: QuerySet, order: TaskOrder | None) -> QuerySet:
+    """Sort by the keys given (newest first by default), ties by id."""
     keys = []
     for name, column in ORDER_FIELDS.items():
         direction = getattr(order, name, None) if order else None
@@ -59,6 +61,7 @@ def apply_order(tasks: QuerySet, order: TaskOrder | None) -> QuerySet:
 
 
 def apply_page(tasks: QuerySet, page: OffsetPaginationInput | None) -> QuerySet:
+    """Slice one page: offset, and a limit of 20 by default, 100 at most."""
     offset = page.offset if page else 0
     limit = page.limit if page else DEFAULT_LIMIT
     return tasks[offset : offset + min(limit, MAX_LIMIT)]

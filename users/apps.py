@@ -1,3 +1,5 @@
+"""The users app: checks its settings and connects its signals at startup."""
+
 from django.apps import AppConfig
 
 

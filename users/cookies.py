@@ -16,6 +16,7 @@ from users.conf import jwt_settings
 
 
 def cookie_mode() -> bool:
+    """Whether refresh tokens travel in the cookie (REFRESH_TOKEN_COOKIE)."""
     return bool(jwt_settings.REFRESH_TOKEN_COOKIE)
 
 
@@ -43,6 +44,7 @@ def read(request: Any, argument: str | None) -> str | None:
 
 
 def clear(response: Any) -> None:
+    """Expire the refresh cookie, in cookie mode."""
     if cookie_mode():
         response.delete_cookie(
             jwt_settings.REFRESH_COOKIE_NAME,

@@ -49,6 +49,7 @@ def _link(template: str, token: str) -> str:
 
 
 def send_verification(user: Any, token: str) -> None:
+    """Mail the link that verifies the user's current address."""
     link = _link(settings.EMAIL_VERIFY_URL, token)
     _deliver(
         "Confirm your email address",
@@ -61,6 +62,7 @@ def send_verification(user: Any, token: str) -> None:
 
 
 def send_address_changed(user: Any, old_address: str) -> None:
+    """Tell the old address that the account moved to a new one."""
     _deliver(
         "Your email address was changed",
         f"Hello {user.get_username()},\n\nThe email address of your account "
@@ -72,6 +74,7 @@ def send_address_changed(user: Any, old_address: str) -> None:
 
 
 def send_password_reset(user: Any, token: str) -> None:
+    """Mail the link that sets a new password."""
     link = _link(settings.PASSWORD_RESET_URL, token)
     _deliver(
         "Reset your password",

@@ -50,6 +50,7 @@ DEFAULT_RATES = {
 
 
 def rate(name: str) -> Rate:
+    """Return the limit called ``name``: RATE_LIMITS over the defaults."""
     overrides = getattr(settings, "RATE_LIMITS", {})
     value = overrides.get(name, DEFAULT_RATES[name])
     return value if isinstance(value, Rate) else Rate(*value)

@@ -39,6 +39,7 @@ class Rotation:
 
 
 def hash_token(raw: str) -> str:
+    """Return the SHA-256 hex digest under which a refresh token is stored."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

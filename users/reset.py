@@ -20,6 +20,7 @@ from users.validation import password_errors, raise_if_any
 
 
 def make_token(user: Any) -> str:
+    """Return a reset token: the user id and Django's one-use token."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     return f"{uid}.{default_token_generator.make_token(user)}"
 

@@ -77,7 +77,9 @@ def load_recent_revocations() -> None:
     _loaded.set()
 
 
-def start_session(user: Any, request: Any, auth_time: datetime | None = None):
+def start_session(
+    user: Any, request: Any, auth_time: datetime | None = None
+) -> Session:
     """Create the session row for a new sign-in on one device."""
     now = timezone.now()
     idle = timedelta(seconds=jwt_settings.REFRESH_TOKEN_IDLE_LIFETIME)

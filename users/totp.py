@@ -25,6 +25,7 @@ DEVICE_NAME = "authenticator"
 
 
 def enabled(user: Any) -> bool:
+    """Whether the user has two-factor sign-in on (a confirmed device)."""
     return TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).exists()
 
 
@@ -128,6 +129,7 @@ def check_second_factor(user: Any, code: str | None) -> None:
 
 
 def disable(user: Any) -> None:
+    """Turn two-factor sign-in off: the device and recovery codes go."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user_id=user.pk).delete()
         RecoveryCode.objects.filter(user_id=user.pk).delete()

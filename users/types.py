@@ -97,6 +97,7 @@ def auth_payload(info: Info, pair: Any) -> AuthPayload:
 
 
 def session_type(session: Any, current_sid: str | None) -> Session:
+    """Build the GraphQL Session of a row; ``current`` marks this request's."""
     return Session(
         id=strawberry.ID(str(session.pk)),
         created_at=session.created_at,

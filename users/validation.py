@@ -23,6 +23,7 @@ def _messages(error: ValidationError) -> list[str]:
 
 
 def username_errors(username: str) -> list[str]:
+    """Messages about a new username: format, length, "@", taken in any case."""
     if not username:
         return ["This field is required."]
     if len(username) > NAME_MAX_LENGTH:
@@ -39,6 +40,7 @@ def username_errors(username: str) -> list[str]:
 
 
 def email_errors(email: str, exclude_pk: Any = None) -> list[str]:
+    """Messages about an email address: format, length, taken in any case."""
     if not email:
         return ["This field is required."]
     if len(email) > 254:
@@ -54,6 +56,7 @@ def email_errors(email: str, exclude_pk: Any = None) -> list[str]:
 
 
 def name_errors(fields: dict[str, str | None]) -> Errors:
+    """Messages for first and last names over the length limit."""
     return {
         name: [f"At most {NAME_MAX_LENGTH} characters."]
         for name, value in fields.items()
@@ -71,6 +74,7 @@ def password_errors(password: str, user: Any) -> list[str]:
 
 
 def raise_if_any(errors: Errors) -> None:
+    """Raise BAD_USER_INPUT with the fields that have messages, if any."""
     errors = {field: messages for field, messages in errors.items() if messages}
     if errors:
         raise BadUserInput(errors)

@@ -26,6 +26,7 @@ def _signer(email: str) -> signing.TimestampSigner:
 
 
 def make_token(user: Any) -> str:
+    """Return a verification token for the user's current address."""
     return _signer(user.email).sign(str(user.pk))
 
 
