@@ -62,13 +62,13 @@ PARSERS = {
 def env_overrides(prefix: str, types: dict[str, type]) -> dict:
     """Return ``{KEY: value}`` for each ``PREFIX + KEY`` the environment sets.
 
-    Keys left unset are left out, so the defaults stay in one place (the
-    settings object that reads this dict). An empty string means None.
+    Keys left unset, or set to an empty string, are left out, so the
+    defaults stay in one place (the settings object that reads this dict).
     """
     return {
         key: PARSERS[kind](prefix + key, None)
         for key, kind in types.items()
-        if prefix + key in os.environ
+        if os.environ.get(prefix + key, "").strip()
     }
 
 

@@ -158,3 +158,19 @@ def test_non_staff_user_is_refused_even_with_two_factor(client, make_user, clock
 def test_admin_keeps_the_registered_models(admin_client):
     for path in ("/admin/users/user/", "/admin/users/session/", "/admin/auth/group/"):
         assert admin_client.get(path).status_code == 200
+
+
+def test_admin_can_delete_a_user_with_sessions_and_their_tokens_stop(
+    gql, admin_client, make_user, sign_in
+):
+    from users.models import User
+
+    make_user("bob")
+    access = sign_in("bob")["accessToken"]
+    bob = User.objects.get(username="bob")
+
+    response = admin_client.post(f"/admin/users/user/{bob.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(username="bob").exists()
+    assert gql("{ me { id } }", token=access).codes == ["UNAUTHENTICATED"]

@@ -162,3 +162,38 @@ def test_a_bad_trusted_proxy_entry_refuses_to_start(tmp_path):
     )
     assert result.returncode != 0
     assert "users.E007" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"JWT_ACCESS_TOKEN_LIFETIME": "0"}, "users.E008"),
+        ({"JWT_LEEWAY": "-1"}, "users.E008"),
+    ],
+)
+def test_impossible_lifetimes_refuse_to_start(tmp_path, overrides, expected):
+    result = manage(
+        production_env(tmp_path, DJANGO_ENV="development", **overrides), "check"
+    )
+    assert result.returncode != 0
+    assert expected in result.stderr
+
+
+def test_empty_token_settings_fall_back_to_their_defaults(tmp_path):
+    env = production_env(
+        tmp_path,
+        DJANGO_ENV="development",
+        JWT_ACCESS_TOKEN_LIFETIME="",
+        JWT_ISSUER="",
+        JWT_ALGORITHM="",
+    )
+    script = (
+        "from users.conf import jwt_settings as s; "
+        "print(s.ACCESS_TOKEN_LIFETIME, s.ISSUER, s.ALGORITHM)"
+    )
+    result = manage(env, "shell", "-c", script)
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "900",
+        "graphql-auth",
+        "HS256",
+    ]

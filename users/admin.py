@@ -41,6 +41,14 @@ class SessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Revoke instead: a revoked row is the record reuse checks rely on.
-        return False
+    def get_actions(
+        self,
+        request: HttpRequest,
+        action_location: admin.ActionLocation = admin.ActionLocation.CHANGE_LIST,
+    ) -> dict[str, Any]:
+        # Offer revoking, not deleting: a revoked row keeps the record that
+        # reuse checks rely on. (Deleting stays possible, for a user's
+        # deletion to cascade, and still revokes: see users.signals.)
+        actions = super().get_actions(request, action_location)
+        actions.pop("delete_selected", None)
+        return actions

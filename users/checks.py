@@ -98,6 +98,30 @@ def _mail_errors() -> list[Error]:
     ]
 
 
+POSITIVE_SECONDS = (
+    "ACCESS_TOKEN_LIFETIME",
+    "REFRESH_TOKEN_IDLE_LIFETIME",
+    "SESSION_ABSOLUTE_LIFETIME",
+)
+
+
+def _lifetime_errors() -> list[Error]:
+    errors = []
+    for name in POSITIVE_SECONDS:
+        if getattr(jwt_settings, name) <= 0:
+            errors.append(
+                Error(
+                    f"JWT_{name} must be a positive number of seconds.",
+                    hint=f"Set JWT_{name} above zero, or unset it.",
+                    id="users.E008",
+                )
+            )
+    for name in ("REFRESH_GRACE_PERIOD", "LEEWAY"):
+        if getattr(jwt_settings, name) < 0:
+            errors.append(Error(f"JWT_{name} may not be negative.", id="users.E008"))
+    return errors
+
+
 def _proxy_errors() -> list[Error]:
     errors = []
     for entry in getattr(settings, "TRUSTED_PROXIES", ()):
@@ -118,7 +142,9 @@ def _proxy_errors() -> list[Error]:
 def check_safe_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     """Refuse a short or shared signing secret, insecure cookies, open CORS."""
     # A key that cannot sign fails every sign-in: refuse it in development too.
-    errors = _cors_errors() + _signing_key_errors() + _proxy_errors()
+    errors = (
+        _cors_errors() + _signing_key_errors() + _proxy_errors() + _lifetime_errors()
+    )
     if getattr(settings, "DEVELOPMENT", True):
         return errors
     return errors + _cookie_errors() + _debug_errors() + _mail_errors()
