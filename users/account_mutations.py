@@ -9,10 +9,9 @@ from users import ratelimit, reset, totp, verification
 from users.models import User
 from users.mutations import current_session
 from users.network import client_ip
-from users.passwords import check_password
+from users.passwords import confirm_identity
 from users.recent_auth import require_recent_auth
-
-MAX_EMAIL_LENGTH = 254
+from users.validation import MAX_EMAIL_LENGTH
 
 
 @strawberry.type(description="A new authenticator secret, shown this once.")
@@ -26,6 +25,11 @@ class TotpConfirmation:
     recovery_codes: list[str] = strawberry.field(
         description="One-time codes for when the authenticator is lost; shown once."
     )
+
+
+def _check_length(email: str) -> None:
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise BadUserInput({"email": [f"At most {MAX_EMAIL_LENGTH} characters."]})
 
 
 def _limit_by_address(info: Info, name: str, email: str) -> None:
@@ -46,8 +50,7 @@ class AccountMutation:
         "not the address has an unverified account."
     )
     def resend_verification(self, info: Info, email: str) -> bool:
-        if len(email) > MAX_EMAIL_LENGTH:
-            raise BadUserInput({"email": ["At most 254 characters."]})
+        _check_length(email)
         _limit_by_address(info, "mail_ip", email)
         address = email.strip()
         # A blank address would match every account made without one.
@@ -65,8 +68,7 @@ class AccountMutation:
         "the address has an account."
     )
     def request_password_reset(self, info: Info, email: str) -> bool:
-        if len(email) > MAX_EMAIL_LENGTH:
-            raise BadUserInput({"email": ["At most 254 characters."]})
+        _check_length(email)
         _limit_by_address(info, "mail_ip", email)
         reset.request_reset(email)
         return True
@@ -115,6 +117,6 @@ class AccountMutation:
         session = current_session(info)
         if not totp.enabled(session.user):
             raise OtpInvalid("Two-factor sign-in is not on.")
-        check_password(session, password, code)
+        confirm_identity(session, password, code)
         totp.disable(session.user)
         return True

@@ -21,7 +21,7 @@ from users import cookies, emails, ratelimit, verification
 from users import refresh as refresh_tokens
 from users.models import RefreshToken, Session, User
 from users.network import client_ip
-from users.passwords import check_password
+from users.passwords import confirm_identity
 from users.recent_auth import require_recent_auth
 from users.security_log import security_log
 from users.sessions import is_session_revoked, revoke_sessions, revoke_user_sessions
@@ -225,7 +225,7 @@ class UserMutation:
         self, info: Info, password: str, otp: str | None = None
     ) -> AuthPayload:
         session = current_session(info)
-        check_password(session, password, otp)
+        confirm_identity(session, password, otp)
         with transaction.atomic():
             session.auth_time = timezone.now()
             session.save(update_fields=["auth_time"])
@@ -240,7 +240,7 @@ class UserMutation:
     ) -> AuthPayload:
         session = current_session(info)
         user = session.user
-        check_password(session, old_password)
+        confirm_identity(session, old_password)
         errors = password_errors(new_password, user)
         if new_password == old_password:
             errors.append("The new password must differ from the current one.")

@@ -11,7 +11,7 @@ from users.security_log import security_log
 UNCHECKED = object()
 
 
-def check_password(session: Session, password: str, otp: Any = UNCHECKED) -> None:
+def confirm_identity(session: Session, password: str, otp: Any = UNCHECKED) -> None:
     """Raise unless ``password`` is the session user's; rate limited per user.
 
     When ``otp`` is given (even as None), the second factor is checked too,

@@ -16,6 +16,7 @@ from users.models import User
 
 Errors = dict[str, list[str]]
 NAME_MAX_LENGTH = 150
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a path
 
 
 def _messages(error: ValidationError) -> list[str]:
@@ -43,8 +44,8 @@ def email_errors(email: str, exclude_pk: Any = None) -> list[str]:
     """Messages about an email address: format, length, taken in any case."""
     if not email:
         return ["This field is required."]
-    if len(email) > 254:
-        return ["At most 254 characters."]
+    if len(email) > MAX_EMAIL_LENGTH:
+        return [f"At most {MAX_EMAIL_LENGTH} characters."]
     try:
         validate_email(email)
     except ValidationError as error:
