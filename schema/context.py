@@ -72,7 +72,18 @@ def bearer_token(request: HttpRequest) -> str | None:
 
 
 def authenticate_request(request: HttpRequest) -> Auth:
-    """Decode the Bearer token; never raises, never queries the database."""
+    """Decode the Bearer token; never raises, never queries the database.
+
+    The outcome is kept on the request: the CSRF check and the GraphQL
+    context both ask, and the answer must not change between them.
+    """
+    known = getattr(request, "_bearer_auth", None)
+    if known is None:
+        known = request._bearer_auth = _authenticate(request)
+    return known
+
+
+def _authenticate(request: HttpRequest) -> Auth:
     token = bearer_token(request)
     if token is None:
         reason = "TOKEN_INVALID" if "HTTP_AUTHORIZATION" in request.META else None

@@ -6,7 +6,6 @@ from strawberry.types import Info
 from schema.errors import BadUserInput, OtpInvalid
 from schema.permissions import signed_in
 from users import ratelimit, reset, totp, verification
-from users.models import User
 from users.mutations import current_session
 from users.network import client_ip
 from users.passwords import confirm_identity
@@ -27,14 +26,13 @@ class TotpConfirmation:
     )
 
 
-def _check_length(email: str) -> None:
+def _mail_request(info: Info, email: str) -> None:
+    """Check an address asked to be mailed, and count the request against
+    the limits of the client's address and of the email address."""
     if len(email) > MAX_EMAIL_LENGTH:
         raise BadUserInput({"email": [f"At most {MAX_EMAIL_LENGTH} characters."]})
-
-
-def _limit_by_address(info: Info, name: str, email: str) -> None:
-    ratelimit.hit(name, client_ip(info.context.request))
-    ratelimit.hit(name, "email:" + email.strip().lower())
+    ratelimit.hit("mail_ip", client_ip(info.context.request))
+    ratelimit.hit("mail_ip", "email:" + email.strip().lower())
 
 
 @strawberry.type
@@ -50,17 +48,8 @@ class AccountMutation:
         "not the address has an unverified account."
     )
     def resend_verification(self, info: Info, email: str) -> bool:
-        _check_length(email)
-        _limit_by_address(info, "mail_ip", email)
-        address = email.strip()
-        # A blank address would match every account made without one.
-        user = address and (
-            User.objects.filter(
-                email__iexact=address, email_verified=False, is_active=True
-            ).first()
-        )
-        if user:
-            verification.send(user)
+        _mail_request(info, email)
+        verification.resend(email)
         return True
 
     @strawberry.mutation(
@@ -68,8 +57,7 @@ class AccountMutation:
         "the address has an account."
     )
     def request_password_reset(self, info: Info, email: str) -> bool:
-        _check_length(email)
-        _limit_by_address(info, "mail_ip", email)
+        _mail_request(info, email)
         reset.request_reset(email)
         return True
 

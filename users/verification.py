@@ -35,6 +35,18 @@ def send(user: Any) -> None:
     emails.send_verification(user, make_token(user))
 
 
+def resend(email: str) -> None:
+    """Mail a new link if an active account has this unverified address."""
+    address = email.strip()
+    if not address:  # a blank address would match accounts made without one
+        return
+    user = User.objects.filter(
+        email__iexact=address, email_verified=False, is_active=True
+    ).first()
+    if user is not None:
+        send(user)
+
+
 def verify(token: str) -> User:
     """Mark the address the token names verified; raise if it cannot."""
     token = unquote(token.strip())  # pasted from a link, perhaps still escaped

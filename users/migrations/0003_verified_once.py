@@ -14,7 +14,10 @@ class Migration(migrations.Migration):
             name="verified_once",
             field=models.BooleanField(
                 default=False,
-                help_text="The owner has proved an address before; a new, unverified one does not lock them out.",
+                help_text=(
+                    "The owner has proved an address before; a new, unverified"
+                    " one does not lock them out."
+                ),
             ),
         ),
     ]
